@@ -131,6 +131,10 @@ pub struct Division {
     pub statistical_only: bool,
     /// Placeholder rows of the source such as 市辖区 or 省直辖县级行政区划.
     pub placeholder: bool,
+    /// A city with no county level (东莞, 中山, 儋州): its townships sit directly below it. The
+    /// source lists such a city a second time as a county with the same code; that row is folded
+    /// into this flag.
+    pub no_county_level: bool,
 }
 
 /// Whether a division is statistical-only, by the numbering rules of the statistical codes:
@@ -179,6 +183,10 @@ impl DivisionIndex {
         DivisionIndex {
             by_code: rows.into_iter().map(|d| (d.code.clone(), d)).collect(),
         }
+    }
+    /// The index of the shipped 2023 data.
+    pub fn shipped() -> Self {
+        Self::new(shipped())
     }
     pub fn get(&self, code: &DivisionCode) -> Option<&Division> {
         self.by_code.get(code)
@@ -252,6 +260,13 @@ pub fn parse_division_csvs(
                 return Err(err("empty name".into()));
             }
             let level = code.level();
+            if file == "areas.csv" && level == DivisionLevel::City {
+                if let Some(city) = out.iter_mut().find(|d: &&mut Division| d.code == code) {
+                    city.no_county_level = true;
+                    continue;
+                }
+                return Err(err(format!("county row {code} repeats no city")));
+            }
             let placeholder = matches!(
                 name.as_str(),
                 "市辖区" | "县" | "省直辖县级行政区划" | "自治区直辖县级行政区划"
@@ -260,6 +275,7 @@ pub fn parse_division_csvs(
                 statistical_only: is_statistical_only(&code),
                 parent: code.parent(),
                 placeholder,
+                no_county_level: false,
                 level,
                 name,
                 code,
@@ -337,5 +353,50 @@ mod tests {
         assert_eq!(d.len(), 5);
         assert!(d[3].statistical_only);
         assert_eq!(d[4].parent.as_ref().unwrap().as_str(), "350102");
+    }
+}
+
+/// The 2023 statistical division codes shipped with shanghui (see `data/divisions/SOURCE.md`).
+pub fn shipped() -> Vec<Division> {
+    parse_division_csvs(
+        include_str!("../data/divisions/provinces.csv"),
+        include_str!("../data/divisions/cities.csv"),
+        include_str!("../data/divisions/areas.csv"),
+        include_str!("../data/divisions/streets.csv"),
+    )
+    .expect("the shipped division data parses")
+}
+
+#[cfg(test)]
+mod shipped_tests {
+    use super::*;
+
+    #[test]
+    fn shipped_data_is_complete() {
+        let all = shipped();
+        let count = |l: DivisionLevel| all.iter().filter(|d| d.level == l).count();
+        assert_eq!(count(DivisionLevel::Province), 31);
+        assert_eq!(count(DivisionLevel::City), 342);
+        // 2,978 county rows less the three that repeat a city without counties.
+        assert_eq!(count(DivisionLevel::County), 2975);
+        assert_eq!(all.iter().filter(|d| d.no_county_level).count(), 3);
+        assert_eq!(count(DivisionLevel::Township), 41352);
+        let stat = all
+            .iter()
+            .filter(|d| d.level == DivisionLevel::County && d.statistical_only)
+            .count();
+        assert!(
+            (100..=150).contains(&stat),
+            "{stat} statistical-only county rows"
+        );
+        let index = DivisionIndex::new(all);
+        // Every parent exists.
+        for d in index.iter() {
+            if let Some(p) = &d.parent {
+                assert!(index.get(p).is_some(), "{} has no parent {}", d.code, p);
+            }
+        }
+        let gl = DivisionCode::parse("350102").unwrap();
+        assert_eq!(index.full_name(&gl), "福建省 / 福州市 / 鼓楼区");
     }
 }

@@ -16,14 +16,25 @@ pub enum Lang {
     En,
 }
 
-const ZH: &str = include_str!("../i18n/zh-CN.txt");
-const EN: &str = include_str!("../i18n/en.txt");
+/// One catalogue file per part of the product, so each part's strings sit together.
+const ZH: &[&str] = &[
+    include_str!("../i18n/zh-CN.txt"),
+    include_str!("../i18n/zh-CN.files.txt"),
+    include_str!("../i18n/zh-CN.web.txt"),
+];
+const EN: &[&str] = &[
+    include_str!("../i18n/en.txt"),
+    include_str!("../i18n/en.files.txt"),
+    include_str!("../i18n/en.web.txt"),
+];
 
 static CATALOGUES: LazyLock<[HashMap<&'static str, &'static str>; 2]> =
     LazyLock::new(|| [parse_catalogue(ZH), parse_catalogue(EN)]);
 
-fn parse_catalogue(text: &'static str) -> HashMap<&'static str, &'static str> {
-    text.lines()
+fn parse_catalogue(texts: &[&'static str]) -> HashMap<&'static str, &'static str> {
+    texts
+        .iter()
+        .flat_map(|t| t.lines())
         .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
         .filter_map(|l| l.split_once(" = "))
         .map(|(k, v)| (k.trim(), v))
@@ -160,10 +171,11 @@ mod tests {
 
     #[test]
     fn no_duplicate_keys() {
-        for text in [ZH, EN] {
+        for texts in [ZH, EN] {
             let mut seen = std::collections::HashSet::new();
-            for l in text
-                .lines()
+            for l in texts
+                .iter()
+                .flat_map(|t| t.lines())
                 .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
             {
                 let (k, _) = l
