@@ -157,7 +157,7 @@ impl Reader<'_> {
     fn text(&self, f: Field) -> Option<String> {
         self.input
             .get(&f)
-            .map(|s| value::normalize(s))
+            .map(|s| value::trim(s).to_string())
             .filter(|s| !s.is_empty())
     }
 
@@ -568,7 +568,7 @@ mod tests {
             (Field::MembersIndividual, "１２"),
             (Field::Registered, "是"),
             (Field::PartyOrg, "否"),
-            (Field::PartyOrgReason, "党员人数不足三人"),
+            (Field::PartyOrgReason, "党员人数不足三人，已派党建指导员"),
             (Field::FoundedOn, "2015年3月1日"),
         ]
         .into_iter()
@@ -590,7 +590,7 @@ mod tests {
         assert_eq!(d.category, Some(ChamberCategory::Industry));
         assert_eq!(d.members_total, Some(52));
         assert_eq!(d.founded_on, NaiveDate::from_ymd_opt(2015, 3, 1));
-        assert_eq!(d.party_org_reason.as_deref(), Some("党员人数不足三人"));
+        assert_eq!(d.party_org_reason.as_deref(), Some("党员人数不足三人，已派党建指导员"));
     }
 
     #[test]
