@@ -1,0 +1,180 @@
+//! The `shanghui` command. Each subcommand parses its arguments, calls the libraries and prints;
+//! the web and the command line share every rule.
+#![forbid(unsafe_code)]
+
+mod check;
+mod org;
+
+use std::net::SocketAddr;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand};
+use shanghui_core::{Lang, Scope};
+use shanghui_store::{Actor, Db, divisions, orgs, registry};
+use shanghui_synth::Scale;
+
+#[derive(Parser)]
+#[command(name = "shanghui", version, about = "商会通：工商联组织建设工作平台 / platform for federations of industry and commerce")]
+pub struct Cli {
+    /// Database: sqlite://FILE or postgres://USER@HOST/DB.
+    #[arg(long, global = true, env = "SHANGHUI_DATABASE_URL", default_value = "sqlite://shanghui.db")]
+    database: String,
+    /// Language of messages: zh-CN or en.
+    #[arg(long, global = true, env = "SHANGHUI_LANG", default_value = "zh-CN")]
+    lang: String,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Create or upgrade the database and load the administrative divisions.
+    Init,
+    /// Run the web server.
+    Serve {
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        bind: SocketAddr,
+    },
+    /// Create a demo database with a realistic province (if empty) and serve it.
+    Demo {
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        bind: SocketAddr,
+    },
+    /// Check codes: one line per code (code, tab, ok|warning|error, tab, reason); exit 1 on any error.
+    Check {
+        #[command(subcommand)]
+        what: check::What,
+    },
+    /// The organisation registry.
+    Org {
+        #[command(subcommand)]
+        action: org::Action,
+    },
+    /// Generate synthetic, realistic registry data on the real division tree.
+    Gen {
+        #[arg(long, default_value = "province")]
+        scale: Scale,
+        #[arg(long, default_value_t = 20231)]
+        seed: u64,
+    },
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,sqlx=warn,tower_http=info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let lang = Lang::from_tag(&cli.lang).unwrap_or_default();
+    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match rt.block_on(run(cli, lang)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli, lang: Lang) -> Result<ExitCode> {
+    match cli.command {
+        Command::Check { what } => return Ok(check::run(what, lang)),
+        Command::Init => {
+            let db = open(&cli.database).await?;
+            init(&db).await?;
+            db.close().await;
+        }
+        Command::Serve { bind } => {
+            let db = open(&cli.database).await?;
+            db.migrate().await?;
+            serve(db, bind).await?;
+        }
+        Command::Demo { bind } => {
+            // The demo keeps to its own file unless told otherwise, so it never fills a real
+            // database with synthetic units.
+            let url = if std::env::var("SHANGHUI_DATABASE_URL").is_err() && cli.database == "sqlite://shanghui.db" {
+                "sqlite://shanghui-demo.db".to_string()
+            } else {
+                cli.database.clone()
+            };
+            let db = open(&url).await?;
+            init(&db).await?;
+            if orgs::count(&db, &Scope::all()).await? == 0 {
+                generate(&db, Scale::Province, 20231).await?;
+            }
+            println!("demo database: {url}");
+            serve(db, bind).await?;
+        }
+        Command::Org { action } => {
+            let db = open(&cli.database).await?;
+            let code = org::run(&db, action, lang).await?;
+            db.close().await;
+            return Ok(code);
+        }
+        Command::Gen { scale, seed } => {
+            let db = open(&cli.database).await?;
+            init(&db).await?;
+            generate(&db, scale, seed).await?;
+            db.close().await;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn open(url: &str) -> Result<Db> {
+    Db::connect(url).await.with_context(|| format!("cannot open database {url}"))
+}
+
+async fn init(db: &Db) -> Result<()> {
+    db.migrate().await.context("migration failed")?;
+    let rows = shanghui_core::division::shipped();
+    let added = divisions::load(db, &rows).await?;
+    let total = divisions::count(db).await?;
+    eprintln!("divisions: {total} ({added} new)");
+    Ok(())
+}
+
+async fn serve(db: Db, bind: SocketAddr) -> Result<()> {
+    let state = shanghui_web::AppState::new(db).await?;
+    shanghui_web::serve(state, bind, |addr| {
+        println!("shanghui is serving at http://{addr}/");
+    })
+    .await?;
+    Ok(())
+}
+
+async fn generate(db: &Db, scale: Scale, seed: u64) -> Result<()> {
+    let started = Instant::now();
+    let index = shanghui_core::division::DivisionIndex::shipped();
+    let today = chrono::Utc::now().date_naive();
+    let spinner = indicatif::ProgressBar::new_spinner();
+    spinner.set_message(format!("generating {scale} data"));
+    spinner.enable_steady_tick(std::time::Duration::from_millis(120));
+    let generated = shanghui_synth::generate(&index, scale, seed, today);
+    if orgs::count(db, &Scope::all()).await? > 0 {
+        anyhow::bail!("the database already holds organisations: generate into an empty one");
+    }
+    let rows: Vec<(Option<usize>, shanghui_core::OrgDraft)> =
+        generated.into_iter().map(|g| (g.parent, g.draft)).collect();
+    spinner.set_message(format!("inserting {} organisations", rows.len()));
+    registry::bulk_insert(db, &rows, &Actor::system("shanghui gen")).await?;
+    spinner.finish_and_clear();
+    let chambers = rows.iter().filter(|(_, d)| d.kind == shanghui_core::OrgKind::Chamber).count();
+    println!(
+        "generated {} organisations ({} chambers) at {scale} scale in {:.1} s",
+        rows.len(),
+        chambers,
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}

@@ -1,0 +1,221 @@
+//! `shanghui org ...`: the registry from the command line, with the same rules as the web.
+
+use std::collections::{BTreeSet, HashMap};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, bail};
+use chrono::NaiveDate;
+use clap::Subcommand;
+use shanghui_core::field::Field;
+use shanghui_core::org::{ChamberCategory, OrgKind};
+use shanghui_core::{Lang, Scope, value};
+use shanghui_files::Located;
+use shanghui_store::import::{ImportError, ImportRow, import};
+use shanghui_store::{Actor, Db, StoreError, divisions, orgs, registry};
+
+#[derive(Subcommand)]
+pub enum Action {
+    /// Import a registry workbook or CSV (all or nothing; every problem listed).
+    Import { file: PathBuf },
+    /// Export the registry (or the subtree of --root) to xlsx or csv.
+    Export {
+        #[arg(long)]
+        out: PathBuf,
+        #[arg(long)]
+        root: Option<i64>,
+    },
+    /// List units (of --root's subtree), tab-separated.
+    List {
+        #[arg(long)]
+        root: Option<i64>,
+        #[arg(long)]
+        kind: Option<String>,
+        #[arg(long)]
+        category: Option<String>,
+        /// List the units that belonged to --root's tree on this date (from the membership history).
+        #[arg(long, requires = "root")]
+        as_of: Option<String>,
+    },
+    /// Show one unit with its history.
+    Show { id: i64 },
+    /// Move a unit (and everything below it) to another parent.
+    Move {
+        id: i64,
+        #[arg(long)]
+        to: i64,
+        #[arg(long)]
+        on: Option<String>,
+    },
+    /// Dissolve a unit.
+    Dissolve {
+        id: i64,
+        #[arg(long)]
+        on: Option<String>,
+    },
+}
+
+fn actor() -> Actor {
+    let user = std::env::var("USER").unwrap_or_else(|_| "cli".into());
+    Actor { name: format!("cli:{user}"), from: None }
+}
+
+fn date(raw: Option<&str>) -> Result<NaiveDate> {
+    match raw {
+        None => Ok(chrono::Utc::now().date_naive()),
+        Some(r) => value::parse_date(r).with_context(|| format!("cannot read the date {r:?}")),
+    }
+}
+
+/// Prints store refusals in the user's language and turns them into exit status 1.
+fn refused(e: StoreError, lang: Lang) -> Result<ExitCode> {
+    match e {
+        StoreError::Rejected(ps) => {
+            for p in ps {
+                let field = p.field.map(|f| format!("{}: ", f.label(lang))).unwrap_or_default();
+                eprintln!("{field}{}", p.render(lang));
+            }
+            Ok(ExitCode::from(1))
+        }
+        StoreError::NotFound => bail!("not found"),
+        other => Err(other.into()),
+    }
+}
+
+pub async fn run(db: &Db, action: Action, lang: Lang) -> Result<ExitCode> {
+    let all = Scope::all();
+    match action {
+        Action::Import { file } => return import_file(db, &file, lang).await,
+        Action::Export { out, root } => {
+            let scope = match root {
+                Some(id) => Scope::subtree(orgs::require(db, &all, id).await?.path),
+                None => all.clone(),
+            };
+            let list = orgs::list(db, &scope, &orgs::Filter::default()).await?;
+            let names: HashMap<i64, &str> = list.iter().map(|o| (o.id, o.record.name.as_str())).collect();
+            let rows: Vec<_> = list
+                .iter()
+                .map(|o| {
+                    let mut i = o.record.to_input(lang);
+                    i.insert(Field::Id, o.id.to_string());
+                    if let Some(p) = o.parent_id
+                        && let Some(n) = names.get(&p)
+                    {
+                        i.insert(Field::Parent, format!("{n} #{p}"));
+                    }
+                    i
+                })
+                .collect();
+            let bytes = match out.extension().and_then(|e| e.to_str()) {
+                Some("csv") => shanghui_files::write_registry_csv(&rows, lang),
+                Some("xlsx") => shanghui_files::write_registry_xlsx(&rows, lang)?,
+                _ => bail!("--out must end in .xlsx or .csv"),
+            };
+            std::fs::write(&out, bytes).with_context(|| format!("cannot write {}", out.display()))?;
+            eprintln!("{} rows -> {}", rows.len(), out.display());
+        }
+        Action::List { root, kind, category, as_of } => {
+            let scope = match root {
+                Some(id) => Scope::subtree(orgs::require(db, &all, id).await?.path),
+                None => all.clone(),
+            };
+            if let (Some(root), Some(raw)) = (root, as_of) {
+                let on = date(Some(&raw))?;
+                for (id, parent) in orgs::members_on(db, &all, root, on).await? {
+                    let name = orgs::get(db, &all, id).await?.map(|o| o.record.name).unwrap_or_default();
+                    println!("{id}\t{}\t{name}", parent.map(|p| p.to_string()).unwrap_or_default());
+                }
+                return Ok(ExitCode::SUCCESS);
+            }
+            let filter = orgs::Filter {
+                kind: kind.as_deref().map(|k| OrgKind::parse(k).context("unknown kind")).transpose()?,
+                category: category
+                    .as_deref()
+                    .map(|c| ChamberCategory::parse_lenient(c).context("unknown category"))
+                    .transpose()?,
+                ..Default::default()
+            };
+            for o in orgs::list(db, &scope, &filter).await? {
+                let r = &o.record;
+                println!(
+                    "{}\t{}\t{}\t{}\t{}\t{}",
+                    o.id,
+                    o.parent_id.map(|p| p.to_string()).unwrap_or_default(),
+                    r.kind.label(lang),
+                    r.name,
+                    r.division_code.as_ref().map(|d| d.to_string()).unwrap_or_default(),
+                    r.status.label(lang)
+                );
+            }
+        }
+        Action::Show { id } => {
+            let o = orgs::require(db, &all, id).await?;
+            println!("{}\t{}", lang.t("common.id"), o.id);
+            for (f, v) in o.record.to_input(lang) {
+                println!("{}\t{v}", f.label(lang));
+            }
+            for l in orgs::links(db, &all, id).await? {
+                let to = l.valid_to.map(|d| d.to_string()).unwrap_or_default();
+                println!("{}\t{} - {to}\t{}", lang.t("org.links"), l.valid_from, l.parent_name.unwrap_or_default());
+            }
+            for e in orgs::history(db, &all, id).await? {
+                println!("{}\t{}\t{}\t{}\t{}", lang.t("org.history"), e.created_at, e.actor, e.action, e.detail);
+            }
+        }
+        Action::Move { id, to, on } => match registry::move_to(db, &all, id, to, date(on.as_deref())?, &actor()).await {
+            Ok(o) => println!("{}\t{}", o.id, o.path),
+            Err(e) => return refused(e, lang),
+        },
+        Action::Dissolve { id, on } => match registry::dissolve(db, &all, id, date(on.as_deref())?, &actor()).await {
+            Ok(o) => println!("{}\t{}", o.id, o.record.status.label(lang)),
+            Err(e) => return refused(e, lang),
+        },
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn import_file(db: &Db, file: &PathBuf, lang: Lang) -> Result<ExitCode> {
+    let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let name = file.file_name().and_then(|n| n.to_str()).unwrap_or("").to_string();
+    let started = std::time::Instant::now();
+    let rows = match shanghui_files::read_registry(&bytes, &name) {
+        Ok(rows) => rows,
+        Err(located) => return Ok(report(&located, lang)),
+    };
+    let index = divisions::load_index(db).await?;
+    let columns: BTreeSet<Field> = rows.iter().flat_map(|r| r.columns.keys().copied()).collect();
+    let import_rows: Vec<ImportRow> =
+        rows.iter().map(|r| ImportRow { place: format!("{} {}", r.sheet, r.row), input: r.input.clone() }).collect();
+    let today = chrono::Utc::now().date_naive();
+    match import(db, &Scope::all(), &index, &import_rows, &columns, today, &actor()).await {
+        Ok(s) => {
+            println!(
+                "{}",
+                lang.tf(
+                    "import.done",
+                    &[
+                        ("created", &s.created.to_string()),
+                        ("updated", &s.updated.to_string()),
+                        ("moved", &s.moved.to_string()),
+                        ("unchanged", &s.unchanged.to_string()),
+                    ],
+                )
+            );
+            eprintln!("{} rows in {:.2} s", rows.len(), started.elapsed().as_secs_f64());
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(ImportError::Rejected(ps)) => {
+            let located: Vec<Located> = ps.iter().map(|p| Located::from_problem(&rows[p.index], &p.problem)).collect();
+            Ok(report(&located, lang))
+        }
+        Err(ImportError::Store(e)) => Err(e.into()),
+    }
+}
+
+fn report(located: &[Located], lang: Lang) -> ExitCode {
+    eprintln!("{}", lang.tf("import.failed", &[("count", &located.len().to_string())]));
+    for l in located {
+        eprintln!("{}", l.render(lang));
+    }
+    ExitCode::from(1)
+}

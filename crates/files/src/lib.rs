@@ -1,0 +1,53 @@
+//! Spreadsheets in and out for the registry (组织体系): Excel workbooks (xlsx, xlsm, xlsb, xls,
+//! ods) and CSV files (UTF-8 with or without BOM, GBK/GB18030) are read into raw
+//! [`OrgInput`](shanghui_core::OrgInput) rows; registry rows are written as xlsx or CSV, and a
+//! template workbook with instructions and drop-down lists is offered for filling in.
+//!
+//! Reading never checks the values themselves: that is [`shanghui_core::org::parse_org`]'s job.
+//! What is refused here is what stops a file from being read at all (the format, the size, the
+//! header row, an error value in a cell), all problems at once, each pinned to its sheet, row and
+//! column as Excel shows them.
+//!
+//! Uploaded files are hostile until proven otherwise: sizes are checked before any parser sees
+//! the bytes, zip containers are inspected for bombs, the cell ranges of xls and ods files are
+//! measured before calamine allocates for them, and no input makes this crate panic.
+#![forbid(unsafe_code)]
+// A refused file is the rare path and happens once per upload: boxing `Located` would only add
+// noise to every guard.
+#![allow(clippy::result_large_err)]
+
+mod cfb;
+mod csv_in;
+mod grid;
+mod guard;
+mod located;
+mod read;
+mod write;
+
+pub use located::{Located, column_letter};
+pub use read::{RegistryRow, read_registry};
+pub use shanghui_core::Severity;
+pub use write::{neutralize, registry_template_xlsx, write_registry_csv, write_registry_xlsx};
+
+/// The largest file accepted, before anything else is looked at.
+pub const MAX_FILE_BYTES: usize = 20 * 1024 * 1024;
+/// The most a zip-based workbook (xlsx, ods) may unpack to, all its parts together.
+pub const MAX_UNPACKED_BYTES: u64 = 200 * 1024 * 1024;
+/// A part of a zip-based workbook that unpacks to more than [`ZIP_BOMB_MIN_BYTES`] with a higher
+/// compression ratio than this is taken for a zip bomb. Real sheets compress 10 to 30 times.
+pub const MAX_COMPRESSION_RATIO: u64 = 200;
+/// See [`MAX_COMPRESSION_RATIO`].
+pub const ZIP_BOMB_MIN_BYTES: u64 = 10 * 1024 * 1024;
+/// The most data rows (below the header) a file may hold, all sheets together.
+pub const MAX_DATA_ROWS: usize = 200_000;
+/// The most columns a sheet may use.
+pub const MAX_COLUMNS: usize = 200;
+/// The header row is looked for among this many first non-empty rows of a sheet.
+pub const HEADER_SCAN_ROWS: usize = 20;
+
+/// What can go wrong while writing a workbook. Reading reports [`Located`] problems instead.
+#[derive(Debug, thiserror::Error)]
+pub enum FilesError {
+    #[error("cannot write the workbook: {0}")]
+    Xlsx(#[from] rust_xlsxwriter::XlsxError),
+}

@@ -1,0 +1,148 @@
+//! Page handlers and the view models their templates read.
+
+pub mod form;
+pub mod search;
+pub mod transfer;
+pub mod tree;
+
+use axum::extract::FromRequestParts;
+use axum::http::header::CONTENT_TYPE;
+use axum::http::request::Parts;
+use axum::response::IntoResponse;
+use shanghui_core::division::DivisionIndex;
+use shanghui_core::field::Field;
+use shanghui_core::org::{ChamberCategory, FederationLevel, OrgKind, OrgStatus, Organization, PartyOrgForm};
+use shanghui_core::{Lang, Scope, value};
+use shanghui_store::Actor;
+use shanghui_store::orgs::Counts;
+
+use crate::AppError;
+
+/// Who is asking, and what they may see. Until accounts exist every visitor acts for the whole
+/// registry; this is the one place that will choose the scope from the signed-in user.
+pub struct Viewer {
+    pub scope: Scope,
+    pub actor: Actor,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Viewer {
+    type Rejection = std::convert::Infallible;
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let from = parts
+            .headers
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok())
+            .map(|s| s.split(',').next().unwrap_or("").trim().to_string());
+        Ok(Viewer { scope: Scope::all(), actor: Actor { name: "web".into(), from } })
+    }
+}
+
+pub async fn health(axum::extract::State(state): axum::extract::State<crate::AppState>) -> impl IntoResponse {
+    match state.db.ping().await {
+        Ok(()) => (axum::http::StatusCode::OK, "ok"),
+        Err(e) => {
+            tracing::error!(error = %e, "health check failed");
+            (axum::http::StatusCode::SERVICE_UNAVAILABLE, "database unavailable")
+        }
+    }
+}
+
+pub async fn stylesheet() -> impl IntoResponse {
+    ([(CONTENT_TYPE, "text/css; charset=utf-8")], include_str!("../../static/app.css"))
+}
+
+pub async fn not_found() -> AppError {
+    AppError::NotFound
+}
+
+/// A row of a children table.
+pub struct OrgSummary {
+    pub id: i64,
+    pub name: String,
+    pub kind: String,
+    pub division: String,
+    pub federations: i64,
+    pub branches: i64,
+    pub chambers: i64,
+    pub status: String,
+    pub dissolved: bool,
+}
+
+/// A unit with its children, as the tree pages show it.
+pub struct NodeView {
+    pub id: i64,
+    pub name: String,
+    pub kind: String,
+    pub totals: String,
+    pub children: Vec<OrgSummary>,
+}
+
+pub fn kind_label(o: &Organization, lang: Lang) -> String {
+    let r = &o.record;
+    match (r.kind, r.level, r.category) {
+        (OrgKind::Federation, Some(l), _) => format!("{}{}", l.label(lang), sep(lang, r.kind.label(lang))),
+        (OrgKind::Chamber, _, Some(c)) => format!("{}{}", c.label(lang), sep(lang, r.kind.label(lang))),
+        _ => r.kind.label(lang).to_string(),
+    }
+}
+
+fn sep(lang: Lang, s: &str) -> String {
+    match lang {
+        Lang::ZhCn => s.to_string(),
+        Lang::En => format!(" {}", s.to_lowercase()),
+    }
+}
+
+pub fn division_name(o: &Organization, divisions: &DivisionIndex) -> String {
+    o.record.division_code.as_ref().map(|c| divisions.full_name(c)).unwrap_or_default()
+}
+
+pub fn summary(o: &Organization, below: Counts, lang: Lang, divisions: &DivisionIndex) -> OrgSummary {
+    OrgSummary {
+        id: o.id,
+        name: o.record.name.clone(),
+        kind: kind_label(o, lang),
+        division: division_name(o, divisions),
+        federations: below.federations,
+        branches: below.branches,
+        chambers: below.chambers,
+        status: o.record.status.label(lang).to_string(),
+        dissolved: o.record.status == OrgStatus::Dissolved,
+    }
+}
+
+pub fn totals(c: Counts, lang: Lang) -> String {
+    lang.tf(
+        "tree.totals",
+        &[
+            ("federations", &c.federations.to_string()),
+            ("branches", &c.branches.to_string()),
+            ("chambers", &c.chambers.to_string()),
+        ],
+    )
+}
+
+/// A stored display value (as history keeps it, in Chinese) shown in the reader's language.
+pub fn display_value(field: Field, v: &str, lang: Lang) -> String {
+    let translated = match field {
+        Field::Kind => OrgKind::parse(v).map(|x| x.label(lang)),
+        Field::Level => FederationLevel::parse(v).map(|x| x.label(lang)),
+        Field::Category => ChamberCategory::parse(v).map(|x| x.label(lang)),
+        Field::PartyOrgForm => PartyOrgForm::parse(v).map(|x| x.label(lang)),
+        Field::Status => OrgStatus::parse(v).map(|x| x.label(lang)),
+        Field::Registered | Field::PartyOrg => value::parse_bool(v).map(|b| lang.t(if b { "yes" } else { "no" })),
+        _ => None,
+    };
+    translated.map(str::to_string).unwrap_or_else(|| v.to_string())
+}
+
+/// Times are stored in UTC and shown in China's time.
+pub fn local_time(t: chrono::DateTime<chrono::Utc>) -> String {
+    let cst = chrono::FixedOffset::east_opt(8 * 3600).expect("UTC+8 is a valid offset");
+    t.with_timezone(&cst).format("%Y-%m-%d %H:%M").to_string()
+}
+
+pub fn today() -> chrono::NaiveDate {
+    let cst = chrono::FixedOffset::east_opt(8 * 3600).expect("UTC+8 is a valid offset");
+    chrono::Utc::now().with_timezone(&cst).date_naive()
+}
