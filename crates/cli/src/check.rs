@@ -41,9 +41,14 @@ pub fn run(what: What, lang: Lang) -> ExitCode {
                     UsccCheck::Ok(_) => (Verdict::Ok, Msg::new("check.uscc_ok").render(lang)),
                     UsccCheck::BadCheckDigit { code, expected } => (
                         Verdict::Warning,
-                        Msg::new("problem.uscc_check").with("value", code).with("expected", expected).render(lang),
+                        Msg::new("problem.uscc_check")
+                            .with("value", code)
+                            .with("expected", expected)
+                            .render(lang),
                     ),
-                    UsccCheck::Malformed(e) => (Verdict::Error, uscc_error_msg(&c, &e).render(lang)),
+                    UsccCheck::Malformed(e) => {
+                        (Verdict::Error, uscc_error_msg(&c, &e).render(lang))
+                    }
                 };
                 any_error |= v == Verdict::Error;
                 print(&c, &v, reason);
@@ -55,15 +60,30 @@ pub fn run(what: What, lang: Lang) -> ExitCode {
                 let (v, reason) = match DivisionCode::parse(&c) {
                     Err(_) => (
                         Verdict::Error,
-                        Msg::new("problem.unreadable").with("value", &c).with_key("expected", "expected.division").render(lang),
+                        Msg::new("problem.unreadable")
+                            .with("value", &c)
+                            .with_key("expected", "expected.division")
+                            .render(lang),
                     ),
                     Ok(code) => match index.get(&code) {
-                        None => (Verdict::Error, Msg::new("problem.division_unknown").with("value", &code).render(lang)),
+                        None => (
+                            Verdict::Error,
+                            Msg::new("problem.division_unknown")
+                                .with("value", &code)
+                                .render(lang),
+                        ),
                         Some(d) if d.statistical_only => (
                             Verdict::Warning,
-                            Msg::new("check.division_statistical").with("name", index.full_name(&code)).render(lang),
+                            Msg::new("check.division_statistical")
+                                .with("name", index.full_name(&code))
+                                .render(lang),
                         ),
-                        Some(_) => (Verdict::Ok, Msg::new("check.division_ok").with("name", index.full_name(&code)).render(lang)),
+                        Some(_) => (
+                            Verdict::Ok,
+                            Msg::new("check.division_ok")
+                                .with("name", index.full_name(&code))
+                                .render(lang),
+                        ),
                     },
                 };
                 any_error |= v == Verdict::Error;
@@ -71,5 +91,9 @@ pub fn run(what: What, lang: Lang) -> ExitCode {
             }
         }
     }
-    if any_error { ExitCode::from(1) } else { ExitCode::SUCCESS }
+    if any_error {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
 }

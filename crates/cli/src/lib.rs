@@ -16,10 +16,19 @@ use shanghui_store::{Actor, Db, divisions, orgs, registry};
 use shanghui_synth::Scale;
 
 #[derive(Parser)]
-#[command(name = "shanghui", version, about = "商会通：工商联组织建设工作平台 / platform for federations of industry and commerce")]
+#[command(
+    name = "shanghui",
+    version,
+    about = "商会通：工商联组织建设工作平台 / platform for federations of industry and commerce"
+)]
 pub struct Cli {
     /// Database: sqlite://FILE or postgres://USER@HOST/DB.
-    #[arg(long, global = true, env = "SHANGHUI_DATABASE_URL", default_value = "sqlite://shanghui.db")]
+    #[arg(
+        long,
+        global = true,
+        env = "SHANGHUI_DATABASE_URL",
+        default_value = "sqlite://shanghui.db"
+    )]
     database: String,
     /// Language of messages: zh-CN or en.
     #[arg(long, global = true, env = "SHANGHUI_LANG", default_value = "zh-CN")]
@@ -65,12 +74,16 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,sqlx=warn,tower_http=info".into()),
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,sqlx=warn,tower_http=info".into()),
         )
         .with_writer(std::io::stderr)
         .init();
     let lang = Lang::from_tag(&cli.lang).unwrap_or_default();
-    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: {e}");
@@ -102,7 +115,9 @@ async fn run(cli: Cli, lang: Lang) -> Result<ExitCode> {
         Command::Demo { bind } => {
             // The demo keeps to its own file unless told otherwise, so it never fills a real
             // database with synthetic units.
-            let url = if std::env::var("SHANGHUI_DATABASE_URL").is_err() && cli.database == "sqlite://shanghui.db" {
+            let url = if std::env::var("SHANGHUI_DATABASE_URL").is_err()
+                && cli.database == "sqlite://shanghui.db"
+            {
                 "sqlite://shanghui-demo.db".to_string()
             } else {
                 cli.database.clone()
@@ -132,7 +147,9 @@ async fn run(cli: Cli, lang: Lang) -> Result<ExitCode> {
 }
 
 async fn open(url: &str) -> Result<Db> {
-    Db::connect(url).await.with_context(|| format!("cannot open database {url}"))
+    Db::connect(url)
+        .await
+        .with_context(|| format!("cannot open database {url}"))
 }
 
 async fn init(db: &Db) -> Result<()> {
@@ -169,7 +186,10 @@ async fn generate(db: &Db, scale: Scale, seed: u64) -> Result<()> {
     spinner.set_message(format!("inserting {} organisations", rows.len()));
     registry::bulk_insert(db, &rows, &Actor::system("shanghui gen")).await?;
     spinner.finish_and_clear();
-    let chambers = rows.iter().filter(|(_, d)| d.kind == shanghui_core::OrgKind::Chamber).count();
+    let chambers = rows
+        .iter()
+        .filter(|(_, d)| d.kind == shanghui_core::OrgKind::Chamber)
+        .count();
     println!(
         "generated {} organisations ({} chambers) at {scale} scale in {:.1} s",
         rows.len(),

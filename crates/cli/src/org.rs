@@ -57,7 +57,10 @@ pub enum Action {
 
 fn actor() -> Actor {
     let user = std::env::var("USER").unwrap_or_else(|_| "cli".into());
-    Actor { name: format!("cli:{user}"), from: None }
+    Actor {
+        name: format!("cli:{user}"),
+        from: None,
+    }
 }
 
 fn date(raw: Option<&str>) -> Result<NaiveDate> {
@@ -72,7 +75,10 @@ fn refused(e: StoreError, lang: Lang) -> Result<ExitCode> {
     match e {
         StoreError::Rejected(ps) => {
             for p in ps {
-                let field = p.field.map(|f| format!("{}: ", f.label(lang))).unwrap_or_default();
+                let field = p
+                    .field
+                    .map(|f| format!("{}: ", f.label(lang)))
+                    .unwrap_or_default();
                 eprintln!("{field}{}", p.render(lang));
             }
             Ok(ExitCode::from(1))
@@ -92,7 +98,10 @@ pub async fn run(db: &Db, action: Action, lang: Lang) -> Result<ExitCode> {
                 None => all.clone(),
             };
             let list = orgs::list(db, &scope, &orgs::Filter::default()).await?;
-            let names: HashMap<i64, &str> = list.iter().map(|o| (o.id, o.record.name.as_str())).collect();
+            let names: HashMap<i64, &str> = list
+                .iter()
+                .map(|o| (o.id, o.record.name.as_str()))
+                .collect();
             let rows: Vec<_> = list
                 .iter()
                 .map(|o| {
@@ -111,10 +120,16 @@ pub async fn run(db: &Db, action: Action, lang: Lang) -> Result<ExitCode> {
                 Some("xlsx") => shanghui_files::write_registry_xlsx(&rows, lang)?,
                 _ => bail!("--out must end in .xlsx or .csv"),
             };
-            std::fs::write(&out, bytes).with_context(|| format!("cannot write {}", out.display()))?;
+            std::fs::write(&out, bytes)
+                .with_context(|| format!("cannot write {}", out.display()))?;
             eprintln!("{} rows -> {}", rows.len(), out.display());
         }
-        Action::List { root, kind, category, as_of } => {
+        Action::List {
+            root,
+            kind,
+            category,
+            as_of,
+        } => {
             let scope = match root {
                 Some(id) => Scope::subtree(orgs::require(db, &all, id).await?.path),
                 None => all.clone(),
@@ -122,13 +137,22 @@ pub async fn run(db: &Db, action: Action, lang: Lang) -> Result<ExitCode> {
             if let (Some(root), Some(raw)) = (root, as_of) {
                 let on = date(Some(&raw))?;
                 for (id, parent) in orgs::members_on(db, &all, root, on).await? {
-                    let name = orgs::get(db, &all, id).await?.map(|o| o.record.name).unwrap_or_default();
-                    println!("{id}\t{}\t{name}", parent.map(|p| p.to_string()).unwrap_or_default());
+                    let name = orgs::get(db, &all, id)
+                        .await?
+                        .map(|o| o.record.name)
+                        .unwrap_or_default();
+                    println!(
+                        "{id}\t{}\t{name}",
+                        parent.map(|p| p.to_string()).unwrap_or_default()
+                    );
                 }
                 return Ok(ExitCode::SUCCESS);
             }
             let filter = orgs::Filter {
-                kind: kind.as_deref().map(|k| OrgKind::parse(k).context("unknown kind")).transpose()?,
+                kind: kind
+                    .as_deref()
+                    .map(|k| OrgKind::parse(k).context("unknown kind"))
+                    .transpose()?,
                 category: category
                     .as_deref()
                     .map(|c| ChamberCategory::parse_lenient(c).context("unknown category"))
@@ -143,7 +167,10 @@ pub async fn run(db: &Db, action: Action, lang: Lang) -> Result<ExitCode> {
                     o.parent_id.map(|p| p.to_string()).unwrap_or_default(),
                     r.kind.label(lang),
                     r.name,
-                    r.division_code.as_ref().map(|d| d.to_string()).unwrap_or_default(),
+                    r.division_code
+                        .as_ref()
+                        .map(|d| d.to_string())
+                        .unwrap_or_default(),
                     r.status.label(lang)
                 );
             }
@@ -156,38 +183,76 @@ pub async fn run(db: &Db, action: Action, lang: Lang) -> Result<ExitCode> {
             }
             for l in orgs::links(db, &all, id).await? {
                 let to = l.valid_to.map(|d| d.to_string()).unwrap_or_default();
-                println!("{}\t{} - {to}\t{}", lang.t("org.links"), l.valid_from, l.parent_name.unwrap_or_default());
+                println!(
+                    "{}\t{} - {to}\t{}",
+                    lang.t("org.links"),
+                    l.valid_from,
+                    l.parent_name.unwrap_or_default()
+                );
             }
             for e in orgs::history(db, &all, id).await? {
-                println!("{}\t{}\t{}\t{}\t{}", lang.t("org.history"), e.created_at, e.actor, e.action, e.detail);
+                println!(
+                    "{}\t{}\t{}\t{}\t{}",
+                    lang.t("org.history"),
+                    e.created_at,
+                    e.actor,
+                    e.action,
+                    e.detail
+                );
             }
         }
-        Action::Move { id, to, on } => match registry::move_to(db, &all, id, to, date(on.as_deref())?, &actor()).await {
-            Ok(o) => println!("{}\t{}", o.id, o.path),
-            Err(e) => return refused(e, lang),
-        },
-        Action::Dissolve { id, on } => match registry::dissolve(db, &all, id, date(on.as_deref())?, &actor()).await {
-            Ok(o) => println!("{}\t{}", o.id, o.record.status.label(lang)),
-            Err(e) => return refused(e, lang),
-        },
+        Action::Move { id, to, on } => {
+            match registry::move_to(db, &all, id, to, date(on.as_deref())?, &actor()).await {
+                Ok(o) => println!("{}\t{}", o.id, o.path),
+                Err(e) => return refused(e, lang),
+            }
+        }
+        Action::Dissolve { id, on } => {
+            match registry::dissolve(db, &all, id, date(on.as_deref())?, &actor()).await {
+                Ok(o) => println!("{}\t{}", o.id, o.record.status.label(lang)),
+                Err(e) => return refused(e, lang),
+            }
+        }
     }
     Ok(ExitCode::SUCCESS)
 }
 
 async fn import_file(db: &Db, file: &PathBuf, lang: Lang) -> Result<ExitCode> {
     let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
-    let name = file.file_name().and_then(|n| n.to_str()).unwrap_or("").to_string();
+    let name = file
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or("")
+        .to_string();
     let started = std::time::Instant::now();
     let rows = match shanghui_files::read_registry(&bytes, &name) {
         Ok(rows) => rows,
         Err(located) => return Ok(report(&located, lang)),
     };
     let index = divisions::load_index(db).await?;
-    let columns: BTreeSet<Field> = rows.iter().flat_map(|r| r.columns.keys().copied()).collect();
-    let import_rows: Vec<ImportRow> =
-        rows.iter().map(|r| ImportRow { place: format!("{} {}", r.sheet, r.row), input: r.input.clone() }).collect();
+    let columns: BTreeSet<Field> = rows
+        .iter()
+        .flat_map(|r| r.columns.keys().copied())
+        .collect();
+    let import_rows: Vec<ImportRow> = rows
+        .iter()
+        .map(|r| ImportRow {
+            place: format!("{} {}", r.sheet, r.row),
+            input: r.input.clone(),
+        })
+        .collect();
     let today = chrono::Utc::now().date_naive();
-    match import(db, &Scope::all(), &index, &import_rows, &columns, today, &actor()).await {
+    match import(
+        db,
+        &Scope::all(),
+        &index,
+        &import_rows,
+        &columns,
+        today,
+        &actor(),
+    )
+    .await
+    {
         Ok(s) => {
             println!(
                 "{}",
@@ -201,11 +266,18 @@ async fn import_file(db: &Db, file: &PathBuf, lang: Lang) -> Result<ExitCode> {
                     ],
                 )
             );
-            eprintln!("{} rows in {:.2} s", rows.len(), started.elapsed().as_secs_f64());
+            eprintln!(
+                "{} rows in {:.2} s",
+                rows.len(),
+                started.elapsed().as_secs_f64()
+            );
             Ok(ExitCode::SUCCESS)
         }
         Err(ImportError::Rejected(ps)) => {
-            let located: Vec<Located> = ps.iter().map(|p| Located::from_problem(&rows[p.index], &p.problem)).collect();
+            let located: Vec<Located> = ps
+                .iter()
+                .map(|p| Located::from_problem(&rows[p.index], &p.problem))
+                .collect();
             Ok(report(&located, lang))
         }
         Err(ImportError::Store(e)) => Err(e.into()),
@@ -213,7 +285,10 @@ async fn import_file(db: &Db, file: &PathBuf, lang: Lang) -> Result<ExitCode> {
 }
 
 fn report(located: &[Located], lang: Lang) -> ExitCode {
-    eprintln!("{}", lang.tf("import.failed", &[("count", &located.len().to_string())]));
+    eprintln!(
+        "{}",
+        lang.tf("import.failed", &[("count", &located.len().to_string())])
+    );
     for l in located {
         eprintln!("{}", l.render(lang));
     }

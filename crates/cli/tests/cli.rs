@@ -4,7 +4,8 @@ use assert_cmd::Command;
 
 fn shanghui(db: &str) -> Command {
     let mut c = Command::cargo_bin("shanghui").unwrap();
-    c.env("SHANGHUI_DATABASE_URL", db).env("SHANGHUI_LANG", "zh-CN");
+    c.env("SHANGHUI_DATABASE_URL", db)
+        .env("SHANGHUI_LANG", "zh-CN");
     c
 }
 
@@ -21,14 +22,23 @@ fn check_prints_one_line_per_code_and_fails_on_errors() {
     assert_eq!(lines[0][..2], ["91350100M000100Y43", "ok"]);
     assert_eq!(lines[1][..2], ["91350100M0001TGQXM", "warning"]);
 
-    let out = shanghui("sqlite::memory:").args(["check", "uscc", "91350100M000100Y4Z"]).output().unwrap();
+    let out = shanghui("sqlite::memory:")
+        .args(["check", "uscc", "91350100M000100Y4Z"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8(out.stdout).unwrap().contains("\terror\t"));
 
-    let out = shanghui("sqlite::memory:").args(["check", "division", "350102", "999999"]).output().unwrap();
+    let out = shanghui("sqlite::memory:")
+        .args(["check", "division", "350102", "999999"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1));
     let text = String::from_utf8(out.stdout).unwrap();
-    assert!(text.contains("350102\tok\t福建省 / 福州市 / 鼓楼区"), "{text}");
+    assert!(
+        text.contains("350102\tok\t福建省 / 福州市 / 鼓楼区"),
+        "{text}"
+    );
     assert!(text.contains("999999\terror\t"), "{text}");
 }
 
@@ -37,18 +47,37 @@ fn gen_list_export_import_round_trip() {
     let dir = std::env::temp_dir().join(format!("shanghui_cli_{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let db = format!("sqlite://{}", dir.join("t.db").display());
-    shanghui(&db).args(["gen", "--scale", "county"]).assert().success();
-    let out = shanghui(&db).args(["org", "list", "--kind", "商会"]).output().unwrap();
+    shanghui(&db)
+        .args(["gen", "--scale", "county"])
+        .assert()
+        .success();
+    let out = shanghui(&db)
+        .args(["org", "list", "--kind", "商会"])
+        .output()
+        .unwrap();
     let chambers = String::from_utf8(out.stdout).unwrap().lines().count();
     assert!((10..=40).contains(&chambers), "{chambers} chambers");
 
     // Export, then import the same file: every row is unchanged.
     let csv = dir.join("out.csv");
-    shanghui(&db).args(["org", "export", "--out", csv.to_str().unwrap()]).assert().success();
-    let out = shanghui(&db).args(["org", "import", csv.to_str().unwrap()]).output().unwrap();
+    shanghui(&db)
+        .args(["org", "export", "--out", csv.to_str().unwrap()])
+        .assert()
+        .success();
+    let out = shanghui(&db)
+        .args(["org", "import", csv.to_str().unwrap()])
+        .output()
+        .unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{text} {}", String::from_utf8_lossy(&out.stderr));
-    assert!(text.contains("新增 0 个") && text.contains("更新 0 个"), "{text}");
+    assert!(
+        out.status.success(),
+        "{text} {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        text.contains("新增 0 个") && text.contains("更新 0 个"),
+        "{text}"
+    );
 
     // A bad file: every problem listed with its place, nothing imported.
     let bad = dir.join("bad.csv");
@@ -59,11 +88,21 @@ fn gen_list_export_import_round_trip() {
          新商会乙,商会,行业,999999,仙游县工商业联合会,5\n",
     )
     .unwrap();
-    let out = shanghui(&db).args(["org", "import", bad.to_str().unwrap()]).output().unwrap();
+    let out = shanghui(&db)
+        .args(["org", "import", bad.to_str().unwrap()])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("很多") && err.contains("999999"), "{err}");
-    let out = shanghui(&db).args(["org", "list", "--kind", "商会"]).output().unwrap();
-    assert_eq!(String::from_utf8(out.stdout).unwrap().lines().count(), chambers, "nothing imported");
+    let out = shanghui(&db)
+        .args(["org", "list", "--kind", "商会"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap().lines().count(),
+        chambers,
+        "nothing imported"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -590,7 +590,10 @@ mod tests {
         assert_eq!(d.category, Some(ChamberCategory::Industry));
         assert_eq!(d.members_total, Some(52));
         assert_eq!(d.founded_on, NaiveDate::from_ymd_opt(2015, 3, 1));
-        assert_eq!(d.party_org_reason.as_deref(), Some("党员人数不足三人，已派党建指导员"));
+        assert_eq!(
+            d.party_org_reason.as_deref(),
+            Some("党员人数不足三人，已派党建指导员")
+        );
     }
 
     #[test]

@@ -8,7 +8,9 @@ use chrono::NaiveDate;
 /// Trims ASCII and full-width spaces, no-break spaces and byte-order marks, leaving the text
 /// itself alone: names and reasons keep their full-width punctuation.
 pub fn trim(input: &str) -> &str {
-    input.trim_matches(|c: char| c.is_whitespace() || c == '\u{3000}' || c == '\u{a0}' || c == '\u{feff}')
+    input.trim_matches(|c: char| {
+        c.is_whitespace() || c == '\u{3000}' || c == '\u{a0}' || c == '\u{feff}'
+    })
 }
 
 /// Trims ASCII and full-width spaces and no-break spaces; folds full-width ASCII (digits,

@@ -53,7 +53,12 @@ impl TryFrom<DivisionRow> for Division {
         Ok(Division {
             code: DivisionCode::parse(&r.code).map_err(|_| bad("code"))?,
             level: DivisionLevel::from_i64(r.level).ok_or_else(|| bad("level"))?,
-            parent: r.parent_code.as_deref().map(DivisionCode::parse).transpose().map_err(|_| bad("parent"))?,
+            parent: r
+                .parent_code
+                .as_deref()
+                .map(DivisionCode::parse)
+                .transpose()
+                .map_err(|_| bad("parent"))?,
             name: r.name,
             statistical_only: r.statistical_only,
             placeholder: r.placeholder,
@@ -66,7 +71,11 @@ impl TryFrom<DivisionRow> for Division {
 pub async fn load_index(db: &Db) -> Result<DivisionIndex> {
     let sql = "select code, name, level, parent_code, statistical_only, placeholder, no_county_level from division";
     let rows: Vec<DivisionRow> = with_db!(db, pool => sqlx::query_as(sql).fetch_all(pool).await)?;
-    Ok(DivisionIndex::new(rows.into_iter().map(Division::try_from).collect::<Result<_>>()?))
+    Ok(DivisionIndex::new(
+        rows.into_iter()
+            .map(Division::try_from)
+            .collect::<Result<_>>()?,
+    ))
 }
 
 pub async fn count(db: &Db) -> Result<i64> {

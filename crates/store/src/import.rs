@@ -63,29 +63,48 @@ pub async fn import(
     let (lo, hi) = scope.range();
     let keys: Vec<Key> = with_db!(db, p => sqlx::query_as(
         "select organization_id, parent_id, name from organization where path >= $1 and path < $2")
-        .bind(&lo).bind(&hi).fetch_all(p).await).map_err(StoreError::from)?;
+        .bind(&lo).bind(&hi).fetch_all(p).await)
+    .map_err(StoreError::from)?;
     let by_id: HashMap<i64, &Key> = keys.iter().map(|k| (k.organization_id, k)).collect();
     let mut by_name: HashMap<&str, Vec<i64>> = HashMap::new();
     for k in &keys {
-        by_name.entry(k.name.as_str()).or_default().push(k.organization_id);
+        by_name
+            .entry(k.name.as_str())
+            .or_default()
+            .push(k.organization_id);
     }
-    let sibling_of: HashMap<(Option<i64>, &str), i64> =
-        keys.iter().map(|k| ((k.parent_id, k.name.as_str()), k.organization_id)).collect();
+    let sibling_of: HashMap<(Option<i64>, &str), i64> = keys
+        .iter()
+        .map(|k| ((k.parent_id, k.name.as_str()), k.organization_id))
+        .collect();
 
     // Target records of rows that carry an ID.
     let mut targets: Vec<Option<i64>> = Vec::with_capacity(rows.len());
     for (i, r) in rows.iter().enumerate() {
-        let raw = r.input.get(&Field::Id).map(|s| value::normalize(s)).filter(|s| !s.is_empty());
+        let raw = r
+            .input
+            .get(&Field::Id)
+            .map(|s| value::normalize(s))
+            .filter(|s| !s.is_empty());
         let t = match raw {
             None => None,
             Some(raw) => match value::parse_int(raw.trim_start_matches('#')) {
                 Some(id) if by_id.contains_key(&id) => Some(id),
                 Some(id) => {
-                    push(i, Problem::error(Field::Id, Msg::new("problem.not_found").with("id", id)));
+                    push(
+                        i,
+                        Problem::error(Field::Id, Msg::new("problem.not_found").with("id", id)),
+                    );
                     None
                 }
                 None => {
-                    push(i, Problem::error(Field::Id, Msg::new("problem.id_unknown").with("value", raw)));
+                    push(
+                        i,
+                        Problem::error(
+                            Field::Id,
+                            Msg::new("problem.id_unknown").with("value", raw),
+                        ),
+                    );
                     None
                 }
             },
@@ -93,8 +112,11 @@ pub async fn import(
         targets.push(t);
     }
     let wanted: Vec<i64> = targets.iter().flatten().copied().collect();
-    let current: HashMap<i64, Organization> =
-        fetch_many(db, scope, &wanted).await?.into_iter().map(|o| (o.id, o)).collect();
+    let current: HashMap<i64, Organization> = fetch_many(db, scope, &wanted)
+        .await?
+        .into_iter()
+        .map(|o| (o.id, o))
+        .collect();
 
     // Parse every row (merging with the stored record for updates).
     let mut drafts: Vec<Option<OrgDraft>> = Vec::with_capacity(rows.len());
@@ -134,30 +156,47 @@ pub async fn import(
     // Resolve parents.
     let mut parents: Vec<Option<ParentRef>> = Vec::with_capacity(rows.len());
     for (i, r) in rows.iter().enumerate() {
-        let raw = r.input.get(&Field::Parent).map(|s| value::normalize(s)).filter(|s| !s.is_empty());
+        let raw = r
+            .input
+            .get(&Field::Parent)
+            .map(|s| value::normalize(s))
+            .filter(|s| !s.is_empty());
         let given = raw.is_some();
         let resolved = match raw {
             None => None,
-            Some(raw) => match resolve_parent(&raw, &by_id, &by_name, &file_names, db, scope).await? {
-                Ok(p) => Some(p),
-                Err(msg) => {
-                    push(i, Problem::error(Field::Parent, msg));
-                    None
+            Some(raw) => {
+                match resolve_parent(&raw, &by_id, &by_name, &file_names, db, scope).await? {
+                    Ok(p) => Some(p),
+                    Err(msg) => {
+                        push(i, Problem::error(Field::Parent, msg));
+                        None
+                    }
                 }
-            },
+            }
         };
         let p = match (resolved, targets[i]) {
             (Some(p), _) => Some(p),
             // An update without a parent column keeps its parent.
-            (None, Some(id)) => Some(by_id[&id].parent_id.map_or(ParentRef::None, ParentRef::Existing)),
+            (None, Some(id)) => Some(
+                by_id[&id]
+                    .parent_id
+                    .map_or(ParentRef::None, ParentRef::Existing),
+            ),
             (None, None) => {
-                let national = drafts[i].as_ref().is_some_and(|d| d.kind == OrgKind::Federation && d.level.is_some_and(|l| l == shanghui_core::FederationLevel::National));
+                let national = drafts[i].as_ref().is_some_and(|d| {
+                    d.kind == OrgKind::Federation
+                        && d.level
+                            .is_some_and(|l| l == shanghui_core::FederationLevel::National)
+                });
                 if national && scope.root().is_none() {
                     Some(ParentRef::None)
                 } else {
                     // A parent that was given but not found is reported already.
                     if !given {
-                        push(i, Problem::error(Field::Parent, Msg::new("problem.parent_required")));
+                        push(
+                            i,
+                            Problem::error(Field::Parent, Msg::new("problem.parent_required")),
+                        );
                     }
                     None
                 }
@@ -167,14 +206,36 @@ pub async fn import(
     }
 
     // Placement and duplicates.
-    let parent_info = |p: ParentRef, cur: &HashMap<i64, Organization>, extra: &HashMap<i64, (OrgKind, Option<shanghui_core::FederationLevel>, Option<shanghui_core::DivisionCode>)>| -> Option<(OrgKind, Option<shanghui_core::FederationLevel>, Option<shanghui_core::DivisionCode>)> {
+    let parent_info = |p: ParentRef,
+                       cur: &HashMap<i64, Organization>,
+                       extra: &HashMap<
+        i64,
+        (
+            OrgKind,
+            Option<shanghui_core::FederationLevel>,
+            Option<shanghui_core::DivisionCode>,
+        ),
+    >|
+     -> Option<(
+        OrgKind,
+        Option<shanghui_core::FederationLevel>,
+        Option<shanghui_core::DivisionCode>,
+    )> {
         match p {
             ParentRef::None => None,
             ParentRef::Existing(id) => cur
                 .get(&id)
-                .map(|o| (o.record.kind, o.record.level, o.record.division_code.clone()))
+                .map(|o| {
+                    (
+                        o.record.kind,
+                        o.record.level,
+                        o.record.division_code.clone(),
+                    )
+                })
                 .or_else(|| extra.get(&id).cloned()),
-            ParentRef::Batch(j) => drafts[j].as_ref().map(|d| (d.kind, d.level, d.division_code.clone())),
+            ParentRef::Batch(j) => drafts[j]
+                .as_ref()
+                .map(|d| (d.kind, d.level, d.division_code.clone())),
         }
     };
     let parent_ids: Vec<i64> = parents
@@ -186,45 +247,91 @@ pub async fn import(
         .collect::<BTreeSet<_>>()
         .into_iter()
         .collect();
-    let parent_records: HashMap<i64, (OrgKind, Option<shanghui_core::FederationLevel>, Option<shanghui_core::DivisionCode>)> =
-        fetch_many(db, scope, &parent_ids)
-            .await?
-            .into_iter()
-            .map(|o| (o.id, (o.record.kind, o.record.level, o.record.division_code)))
-            .collect();
+    let parent_records: HashMap<
+        i64,
+        (
+            OrgKind,
+            Option<shanghui_core::FederationLevel>,
+            Option<shanghui_core::DivisionCode>,
+        ),
+    > = fetch_many(db, scope, &parent_ids)
+        .await?
+        .into_iter()
+        .map(|o| {
+            (
+                o.id,
+                (o.record.kind, o.record.level, o.record.division_code),
+            )
+        })
+        .collect();
 
     let mut seen_uscc: HashMap<String, usize> = HashMap::new();
     let mut seen_name: HashMap<(ParentRef, String), usize> = HashMap::new();
-    let file_usccs: Vec<String> = drafts.iter().flatten().filter_map(|d| d.uscc.as_ref().map(|u| u.to_string())).collect();
+    let file_usccs: Vec<String> = drafts
+        .iter()
+        .flatten()
+        .filter_map(|d| d.uscc.as_ref().map(|u| u.to_string()))
+        .collect();
     let stored_usccs = usccs_in_use(db, &file_usccs).await?;
     for i in 0..rows.len() {
-        let (Some(d), Some(p)) = (&drafts[i], parents[i]) else { continue };
+        let (Some(d), Some(p)) = (&drafts[i], parents[i]) else {
+            continue;
+        };
         if batch_cycle(i, &parents) {
-            push(i, Problem::error(Field::Parent, Msg::new("problem.move_into_own_subtree")));
+            push(
+                i,
+                Problem::error(Field::Parent, Msg::new("problem.move_into_own_subtree")),
+            );
             continue;
         }
         let info = parent_info(p, &current, &parent_records);
         if p != ParentRef::None && info.is_none() {
             continue; // the parent row itself has problems, reported there
         }
-        if let Err(m) = check_placement(d.kind, d.level, d.division_code.as_ref(), info.as_ref().map(|(k, l, c)| (*k, *l, c.as_ref()))) {
+        if let Err(m) = check_placement(
+            d.kind,
+            d.level,
+            d.division_code.as_ref(),
+            info.as_ref().map(|(k, l, c)| (*k, *l, c.as_ref())),
+        ) {
             push(i, Problem::error(Field::Parent, m));
         }
         if let Some(u) = &d.uscc {
             if let Some(&first) = seen_uscc.get(u.as_str()) {
-                push(i, Problem::error(Field::Uscc, Msg::new("problem.duplicate_in_file").with("row", &rows[first].place)));
+                push(
+                    i,
+                    Problem::error(
+                        Field::Uscc,
+                        Msg::new("problem.duplicate_in_file").with("row", &rows[first].place),
+                    ),
+                );
             } else {
                 seen_uscc.insert(u.to_string(), i);
             }
             if let Some((id, name)) = stored_usccs.get(u.as_str())
                 && Some(*id) != targets[i]
             {
-                push(i, Problem::error(Field::Uscc, Msg::new("problem.duplicate_uscc").with("value", u).with("name", name).with("id", id)));
+                push(
+                    i,
+                    Problem::error(
+                        Field::Uscc,
+                        Msg::new("problem.duplicate_uscc")
+                            .with("value", u)
+                            .with("name", name)
+                            .with("id", id),
+                    ),
+                );
             }
         }
         let key = (p, d.name.clone());
         if let Some(&first) = seen_name.get(&key) {
-            push(i, Problem::error(Field::Name, Msg::new("problem.duplicate_in_file").with("row", &rows[first].place)));
+            push(
+                i,
+                Problem::error(
+                    Field::Name,
+                    Msg::new("problem.duplicate_in_file").with("row", &rows[first].place),
+                ),
+            );
         } else {
             seen_name.insert(key, i);
         }
@@ -232,7 +339,15 @@ pub async fn import(
             && let Some(&other) = sibling_of.get(&(Some(pid), d.name.as_str()))
             && Some(other) != targets[i]
         {
-            push(i, Problem::error(Field::Name, Msg::new("problem.duplicate_name").with("name", &d.name).with("id", other)));
+            push(
+                i,
+                Problem::error(
+                    Field::Name,
+                    Msg::new("problem.duplicate_name")
+                        .with("name", &d.name)
+                        .with("id", other),
+                ),
+            );
         }
     }
 
@@ -248,8 +363,14 @@ pub async fn import(
             match targets[i] {
                 None => Op::Create { parent, draft },
                 Some(id) => {
-                    let stored_parent = by_id[&id].parent_id.map_or(ParentRef::None, ParentRef::Existing);
-                    Op::Update { id, draft, new_parent: (parent != stored_parent).then_some(parent) }
+                    let stored_parent = by_id[&id]
+                        .parent_id
+                        .map_or(ParentRef::None, ParentRef::Existing);
+                    Op::Update {
+                        id,
+                        draft,
+                        new_parent: (parent != stored_parent).then_some(parent),
+                    }
                 }
             }
         })
@@ -276,7 +397,9 @@ async fn resolve_parent(
             Err(Msg::new("problem.parent_unknown").with("value", raw))
         });
     }
-    if let uscc::UsccCheck::Ok(code) | uscc::UsccCheck::BadCheckDigit { code, .. } = uscc::check(raw) {
+    if let uscc::UsccCheck::Ok(code) | uscc::UsccCheck::BadCheckDigit { code, .. } =
+        uscc::check(raw)
+    {
         let (lo, hi) = scope.range();
         let hit: Option<i64> = with_db!(db, p => sqlx::query_scalar(
             "select organization_id from organization where uscc = $1 and path >= $2 and path < $3")
@@ -315,7 +438,10 @@ async fn fetch_many(db: &Db, scope: &Scope, ids: &[i64]) -> Result<Vec<Organizat
 }
 
 /// Which of these credit codes are already used anywhere in the registry, and by whom.
-async fn usccs_in_use(db: &Db, codes: &[String]) -> Result<HashMap<String, (i64, String)>, StoreError> {
+async fn usccs_in_use(
+    db: &Db,
+    codes: &[String],
+) -> Result<HashMap<String, (i64, String)>, StoreError> {
     let mut out = HashMap::new();
     for chunk in codes.chunks(500) {
         let rows: Vec<(String, i64, String)> = with_db!(db, p => {

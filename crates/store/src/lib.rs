@@ -16,7 +16,9 @@ use std::time::Duration;
 
 use shanghui_core::Problem;
 use sqlx::postgres::{PgPool, PgPoolOptions};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
 
 /// A connection pool to one of the two supported databases.
 #[derive(Clone, Debug)]
@@ -81,7 +83,10 @@ impl Db {
                 .foreign_keys(true)
                 .busy_timeout(Duration::from_secs(10))
                 .pragma("cache_size", "-65536");
-            let pool = SqlitePoolOptions::new().max_connections(8).connect_with(opts).await?;
+            let pool = SqlitePoolOptions::new()
+                .max_connections(8)
+                .connect_with(opts)
+                .await?;
             Ok(Db::Sqlite(pool))
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             let pool = PgPoolOptions::new()
@@ -127,7 +132,10 @@ impl Db {
 pub fn migration_versions() -> (Vec<i64>, Vec<i64>) {
     let s = sqlx::migrate!("./migrations/sqlite");
     let p = sqlx::migrate!("./migrations/postgres");
-    (s.iter().map(|m| m.version).collect(), p.iter().map(|m| m.version).collect())
+    (
+        s.iter().map(|m| m.version).collect(),
+        p.iter().map(|m| m.version).collect(),
+    )
 }
 
 /// Who made a change and from where, for the history of each record.
@@ -139,7 +147,10 @@ pub struct Actor {
 
 impl Actor {
     pub fn system(name: &str) -> Self {
-        Actor { name: name.to_string(), from: None }
+        Actor {
+            name: name.to_string(),
+            from: None,
+        }
     }
     fn label(&self) -> String {
         match &self.from {

@@ -3,7 +3,9 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use shanghui_core::division::DivisionCode;
-use shanghui_core::org::{ChamberCategory, FederationLevel, OrgDraft, OrgKind, OrgStatus, Organization, PartyOrgForm};
+use shanghui_core::org::{
+    ChamberCategory, FederationLevel, OrgDraft, OrgKind, OrgStatus, Organization, PartyOrgForm,
+};
 use shanghui_core::tree::OrgPath;
 use shanghui_core::{Scope, uscc};
 use sqlx::QueryBuilder;
@@ -56,7 +58,9 @@ impl TryFrom<OrgRow> for Organization {
         let code = |c: Option<String>| c;
         let uscc = match r.uscc.as_deref().map(uscc::check) {
             None => None,
-            Some(uscc::UsccCheck::Ok(c)) | Some(uscc::UsccCheck::BadCheckDigit { code: c, .. }) => Some(c),
+            Some(uscc::UsccCheck::Ok(c)) | Some(uscc::UsccCheck::BadCheckDigit { code: c, .. }) => {
+                Some(c)
+            }
             Some(uscc::UsccCheck::Malformed(_)) => return Err(bad("uscc")),
         };
         Ok(Organization {
@@ -68,7 +72,9 @@ impl TryFrom<OrgRow> for Organization {
             updated_at: r.updated_at,
             record: OrgDraft {
                 kind: OrgKind::from_code(&r.kind).ok_or_else(|| bad("kind"))?,
-                level: code(r.level).map(|l| FederationLevel::from_code(&l).ok_or_else(|| bad("level"))).transpose()?,
+                level: code(r.level)
+                    .map(|l| FederationLevel::from_code(&l).ok_or_else(|| bad("level")))
+                    .transpose()?,
                 name: r.name,
                 uscc,
                 uscc_override_reason: r.uscc_override_reason,
@@ -111,9 +117,10 @@ pub(crate) fn convert(rows: Vec<OrgRow>) -> Result<Vec<Organization>> {
 /// One organisation, if it exists and lies in `scope`.
 pub async fn get(db: &Db, scope: &Scope, id: i64) -> Result<Option<Organization>> {
     let (lo, hi) = scope.range();
-    let sql = format!("select {COLUMNS} from organization where organization_id = $1 and path >= $2 and path < $3");
-    let row: Option<OrgRow> =
-        with_db!(db, p => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).bind(id).bind(&lo).bind(&hi).fetch_optional(p).await)?;
+    let sql = format!(
+        "select {COLUMNS} from organization where organization_id = $1 and path >= $2 and path < $3"
+    );
+    let row: Option<OrgRow> = with_db!(db, p => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).bind(id).bind(&lo).bind(&hi).fetch_optional(p).await)?;
     row.map(Organization::try_from).transpose()
 }
 
@@ -127,7 +134,9 @@ pub async fn tops(db: &Db, scope: &Scope) -> Result<Vec<Organization>> {
     match scope.root() {
         Some(root) => Ok(get(db, scope, root.id()).await?.into_iter().collect()),
         None => {
-            let sql = format!("select {COLUMNS} from organization where parent_id is null order by organization_id");
+            let sql = format!(
+                "select {COLUMNS} from organization where parent_id is null order by organization_id"
+            );
             let rows: Vec<OrgRow> = with_db!(db, p => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).fetch_all(p).await)?;
             convert(rows)
         }
@@ -183,7 +192,10 @@ pub async fn children(db: &Db, scope: &Scope, parent: &Organization) -> Result<V
     }
     Ok(orgs
         .into_iter()
-        .map(|org| Child { below: by_id.get(&org.id).copied().unwrap_or_default(), org })
+        .map(|org| Child {
+            below: by_id.get(&org.id).copied().unwrap_or_default(),
+            org,
+        })
         .collect())
 }
 
@@ -204,7 +216,12 @@ pub async fn counts_below(db: &Db, org: &Organization) -> Result<Counts> {
 
 /// The ancestors of `org` that lie in `scope`, from the top down (for breadcrumbs).
 pub async fn ancestors(db: &Db, scope: &Scope, org: &Organization) -> Result<Vec<(i64, String)>> {
-    let ids: Vec<i64> = org.path.ids().into_iter().filter(|&i| i != org.id).collect();
+    let ids: Vec<i64> = org
+        .path
+        .ids()
+        .into_iter()
+        .filter(|&i| i != org.id)
+        .collect();
     if ids.is_empty() {
         return Ok(Vec::new());
     }
@@ -226,7 +243,9 @@ pub async fn ancestors(db: &Db, scope: &Scope, org: &Organization) -> Result<Vec
 
 /// Escapes `%`, `_` and `\` for a `like ... escape '\'` pattern.
 fn like_escape(s: &str) -> String {
-    s.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+    s.replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
 }
 
 /// Organisations whose name contains `q` or whose credit code starts with it.
@@ -329,7 +348,12 @@ pub async fn links(db: &Db, scope: &Scope, id: i64) -> Result<Vec<Link>> {
 
 /// The units that belonged to the tree under `root` on `date` (the root included), following the
 /// membership history rather than today's tree: the answer to "who belonged where in year N".
-pub async fn members_on(db: &Db, scope: &Scope, root: i64, date: NaiveDate) -> Result<Vec<(i64, Option<i64>)>> {
+pub async fn members_on(
+    db: &Db,
+    scope: &Scope,
+    root: i64,
+    date: NaiveDate,
+) -> Result<Vec<(i64, Option<i64>)>> {
     require(db, scope, root).await?;
     let sql = "with recursive t(id, parent) as ( \
                  select cast($1 as bigint), cast(null as bigint) \

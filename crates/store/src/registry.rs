@@ -19,8 +19,15 @@ use crate::{Actor, Db, Result, StoreError};
 /// What an import (or any batch) asks to be done, already checked against the registry.
 #[derive(Debug, Clone)]
 pub enum Op {
-    Create { parent: ParentRef, draft: OrgDraft },
-    Update { id: i64, draft: OrgDraft, new_parent: Option<ParentRef> },
+    Create {
+        parent: ParentRef,
+        draft: OrgDraft,
+    },
+    Update {
+        id: i64,
+        draft: OrgDraft,
+        new_parent: Option<ParentRef>,
+    },
 }
 
 /// The parent of a new record: one already stored, or one created earlier in the same batch
@@ -51,19 +58,31 @@ fn changes_json(changes: &[(Field, Option<String>, Option<String>)]) -> String {
 }
 
 fn created_json(d: &OrgDraft) -> String {
-    let fields: BTreeMap<&str, String> = d.to_input(Lang::ZhCn).into_iter().map(|(f, v)| (f.code(), v)).collect();
+    let fields: BTreeMap<&str, String> = d
+        .to_input(Lang::ZhCn)
+        .into_iter()
+        .map(|(f, v)| (f.code(), v))
+        .collect();
     serde_json::json!({ "fields": fields }).to_string()
 }
 
 fn duplicate_uscc(value: &str, id: i64, name: &str) -> Problem {
     Problem::error(
         Field::Uscc,
-        Msg::new("problem.duplicate_uscc").with("value", value).with("name", name).with("id", id),
+        Msg::new("problem.duplicate_uscc")
+            .with("value", value)
+            .with("name", name)
+            .with("id", id),
     )
 }
 
 fn duplicate_name(id: i64, name: &str) -> Problem {
-    Problem::error(Field::Name, Msg::new("problem.duplicate_name").with("name", name).with("id", id))
+    Problem::error(
+        Field::Name,
+        Msg::new("problem.duplicate_name")
+            .with("name", name)
+            .with("id", id),
+    )
 }
 
 fn placement(draft: &OrgDraft, parent: Option<&Organization>) -> Result<()> {
@@ -71,7 +90,13 @@ fn placement(draft: &OrgDraft, parent: Option<&Organization>) -> Result<()> {
         draft.kind,
         draft.level,
         draft.division_code.as_ref(),
-        parent.map(|p| (p.record.kind, p.record.level, p.record.division_code.as_ref())),
+        parent.map(|p| {
+            (
+                p.record.kind,
+                p.record.level,
+                p.record.division_code.as_ref(),
+            )
+        }),
     )
     .map_err(|m| StoreError::rejected(Problem::error(Field::Parent, m)))
 }
@@ -81,7 +106,11 @@ static TEMP_PATH: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::n
 /// A unique placeholder path for the moment between insert and knowing the new id.
 fn temp_path() -> String {
     let n = TEMP_PATH.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    format!("!{}-{}-{n}", std::process::id(), Utc::now().timestamp_nanos_opt().unwrap_or(0))
+    format!(
+        "!{}-{}-{n}",
+        std::process::id(),
+        Utc::now().timestamp_nanos_opt().unwrap_or(0)
+    )
 }
 
 macro_rules! backend_ops {
@@ -613,14 +642,18 @@ backend_ops!(sqlite, sqlx::Sqlite, sqlite_extra);
 backend_ops!(postgres, sqlx::Postgres, postgres_extra);
 
 mod sqlite_extra {
-    pub(crate) async fn after_explicit_ids(_tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>) -> crate::Result<()> {
+    pub(crate) async fn after_explicit_ids(
+        _tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
+    ) -> crate::Result<()> {
         // SQLite's autoincrement follows explicit ids by itself.
         Ok(())
     }
 }
 
 mod postgres_extra {
-    pub(crate) async fn after_explicit_ids(tx: &mut sqlx::Transaction<'static, sqlx::Postgres>) -> crate::Result<()> {
+    pub(crate) async fn after_explicit_ids(
+        tx: &mut sqlx::Transaction<'static, sqlx::Postgres>,
+    ) -> crate::Result<()> {
         // An identity column does not see explicit ids: move its sequence past them.
         sqlx::query(
             "select setval(pg_get_serial_sequence('organization', 'organization_id'), \
@@ -631,7 +664,6 @@ mod postgres_extra {
         Ok(())
     }
 }
-
 
 /// What a batch did.
 #[derive(Debug, Clone, Default, serde::Serialize)]
@@ -655,7 +687,11 @@ fn creation_order(ops: &[Op]) -> Result<Vec<usize>> {
             _ => {}
         }
         state[i] = 1;
-        if let Op::Create { parent: ParentRef::Batch(j), .. } = &ops[i] {
+        if let Op::Create {
+            parent: ParentRef::Batch(j),
+            ..
+        } = &ops[i]
+        {
             visit(*j, ops, state, order)?;
         }
         state[i] = 2;
@@ -668,7 +704,13 @@ fn creation_order(ops: &[Op]) -> Result<Vec<usize>> {
     Ok(order)
 }
 
-pub async fn create(db: &Db, scope: &Scope, parent: Option<i64>, draft: &OrgDraft, actor: &Actor) -> Result<Organization> {
+pub async fn create(
+    db: &Db,
+    scope: &Scope,
+    parent: Option<i64>,
+    draft: &OrgDraft,
+    actor: &Actor,
+) -> Result<Organization> {
     match db {
         Db::Sqlite(p) => sqlite::create(p, scope, parent, draft, actor).await,
         Db::Postgres(p) => postgres::create(p, scope, parent, draft, actor).await,
@@ -689,14 +731,27 @@ pub async fn update(
     }
 }
 
-pub async fn move_to(db: &Db, scope: &Scope, id: i64, new_parent: i64, on: NaiveDate, actor: &Actor) -> Result<Organization> {
+pub async fn move_to(
+    db: &Db,
+    scope: &Scope,
+    id: i64,
+    new_parent: i64,
+    on: NaiveDate,
+    actor: &Actor,
+) -> Result<Organization> {
     match db {
         Db::Sqlite(p) => sqlite::move_to(p, scope, id, new_parent, on, actor).await,
         Db::Postgres(p) => postgres::move_to(p, scope, id, new_parent, on, actor).await,
     }
 }
 
-pub async fn dissolve(db: &Db, scope: &Scope, id: i64, on: NaiveDate, actor: &Actor) -> Result<Organization> {
+pub async fn dissolve(
+    db: &Db,
+    scope: &Scope,
+    id: i64,
+    on: NaiveDate,
+    actor: &Actor,
+) -> Result<Organization> {
     match db {
         Db::Sqlite(p) => sqlite::dissolve(p, scope, id, on, actor).await,
         Db::Postgres(p) => postgres::dissolve(p, scope, id, on, actor).await,
@@ -710,7 +765,11 @@ pub async fn apply(db: &Db, scope: &Scope, ops: &[Op], actor: &Actor) -> Result<
     }
 }
 
-pub async fn bulk_insert(db: &Db, rows: &[(Option<usize>, OrgDraft)], actor: &Actor) -> Result<Vec<i64>> {
+pub async fn bulk_insert(
+    db: &Db,
+    rows: &[(Option<usize>, OrgDraft)],
+    actor: &Actor,
+) -> Result<Vec<i64>> {
     match db {
         Db::Sqlite(p) => sqlite::bulk_insert(p, rows, actor).await,
         Db::Postgres(p) => postgres::bulk_insert(p, rows, actor).await,

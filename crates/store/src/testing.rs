@@ -33,7 +33,10 @@ impl Drop for TestDb {
                 // Drop runs outside async code; a thread of its own may start a runtime.
                 let (admin_url, name) = (admin_url.clone(), name.clone());
                 let _ = std::thread::spawn(move || {
-                    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
+                    let rt = tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build()
+                        .ok()?;
                     rt.block_on(async {
                         let admin = Db::connect(&admin_url).await.ok()?;
                         if let Db::Postgres(p) = &admin {
@@ -51,7 +54,12 @@ impl Drop for TestDb {
 }
 
 fn unique(prefix: &str) -> String {
-    format!("{prefix}_{}_{}_{}", std::process::id(), N.fetch_add(1, Ordering::Relaxed), chrono::Utc::now().timestamp_micros())
+    format!(
+        "{prefix}_{}_{}_{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed),
+        chrono::Utc::now().timestamp_micros()
+    )
 }
 
 /// The PostgreSQL admin URL for tests, if any. Panics under CI when it is missing.
@@ -60,9 +68,13 @@ pub fn pg_url() -> Option<String> {
         Ok(u) if !u.is_empty() => Some(u),
         _ => {
             if std::env::var("CI").is_ok_and(|v| v == "true") {
-                panic!("SHANGHUI_TEST_PG_URL is not set under CI: the PostgreSQL tests are mandatory there");
+                panic!(
+                    "SHANGHUI_TEST_PG_URL is not set under CI: the PostgreSQL tests are mandatory there"
+                );
             }
-            eprintln!("NOTE: SHANGHUI_TEST_PG_URL is not set: PostgreSQL tests are NOT run (SQLite only)");
+            eprintln!(
+                "NOTE: SHANGHUI_TEST_PG_URL is not set: PostgreSQL tests are NOT run (SQLite only)"
+            );
             None
         }
     }
@@ -74,14 +86,20 @@ pub async fn sqlite() -> TestDb {
     let url = format!("sqlite://{}", path.display());
     let db = Db::connect(&url).await.expect("open sqlite");
     prepare(&db).await;
-    TestDb { db, url, cleanup: Cleanup::File(path) }
+    TestDb {
+        db,
+        url,
+        cleanup: Cleanup::File(path),
+    }
 }
 
 /// A fresh, migrated PostgreSQL database with the divisions loaded, or `None` without a server.
 pub async fn postgres() -> Option<TestDb> {
     let admin_url = pg_url()?;
     let name = unique("shanghui_test");
-    let admin = Db::connect(&admin_url).await.expect("connect to SHANGHUI_TEST_PG_URL");
+    let admin = Db::connect(&admin_url)
+        .await
+        .expect("connect to SHANGHUI_TEST_PG_URL");
     if let Db::Postgres(p) = &admin {
         sqlx::query(sqlx::AssertSqlSafe(format!("create database {name}")))
             .execute(p)
@@ -93,9 +111,15 @@ pub async fn postgres() -> Option<TestDb> {
         Some((base, _)) => format!("{base}/{name}"),
         None => panic!("SHANGHUI_TEST_PG_URL needs a database part"),
     };
-    let db = Db::connect(&url).await.expect("connect to the test database");
+    let db = Db::connect(&url)
+        .await
+        .expect("connect to the test database");
     prepare(&db).await;
-    Some(TestDb { db, url, cleanup: Cleanup::PgDatabase { admin_url, name } })
+    Some(TestDb {
+        db,
+        url,
+        cleanup: Cleanup::PgDatabase { admin_url, name },
+    })
 }
 
 /// Every backend available: SQLite always, PostgreSQL when configured.
@@ -107,5 +131,7 @@ pub async fn all() -> Vec<TestDb> {
 
 async fn prepare(db: &Db) {
     db.migrate().await.expect("migrate");
-    divisions::load(db, &shanghui_core::division::shipped()).await.expect("load divisions");
+    divisions::load(db, &shanghui_core::division::shipped())
+        .await
+        .expect("load divisions");
 }

@@ -35,12 +35,98 @@ struct Tree {
 async fn tree(db: &Db, d: &DivisionIndex) -> Tree {
     let all = Scope::all();
     let a = Actor::system("test");
-    let n = registry::create(db, &all, None, &draft(d, &[(Field::Kind, "工商联"), (Field::Level, "全国"), (Field::Name, "全国工商联")]), &a).await.unwrap();
-    let fj = registry::create(db, &all, Some(n.id), &draft(d, &[(Field::Kind, "工商联"), (Field::Level, "省级"), (Field::Name, "福建省工商联"), (Field::DivisionCode, "350000")]), &a).await.unwrap();
-    let fz = registry::create(db, &all, Some(fj.id), &draft(d, &[(Field::Kind, "工商联"), (Field::Level, "市级"), (Field::Name, "福州市工商联"), (Field::DivisionCode, "350100")]), &a).await.unwrap();
-    let gl = registry::create(db, &all, Some(fz.id), &draft(d, &[(Field::Kind, "工商联"), (Field::Level, "县级"), (Field::Name, "鼓楼区工商联"), (Field::DivisionCode, "350102"), (Field::FoundedOn, "2001-01-01")]), &a).await.unwrap();
-    let xm = registry::create(db, &all, Some(fj.id), &draft(d, &[(Field::Kind, "工商联"), (Field::Level, "市级"), (Field::Name, "厦门市工商联"), (Field::DivisionCode, "350200")]), &a).await.unwrap();
-    Tree { national: n.id, fujian: fj.id, fuzhou: fz.id, gulou: gl.id, xiamen: xm.id }
+    let n = registry::create(
+        db,
+        &all,
+        None,
+        &draft(
+            d,
+            &[
+                (Field::Kind, "工商联"),
+                (Field::Level, "全国"),
+                (Field::Name, "全国工商联"),
+            ],
+        ),
+        &a,
+    )
+    .await
+    .unwrap();
+    let fj = registry::create(
+        db,
+        &all,
+        Some(n.id),
+        &draft(
+            d,
+            &[
+                (Field::Kind, "工商联"),
+                (Field::Level, "省级"),
+                (Field::Name, "福建省工商联"),
+                (Field::DivisionCode, "350000"),
+            ],
+        ),
+        &a,
+    )
+    .await
+    .unwrap();
+    let fz = registry::create(
+        db,
+        &all,
+        Some(fj.id),
+        &draft(
+            d,
+            &[
+                (Field::Kind, "工商联"),
+                (Field::Level, "市级"),
+                (Field::Name, "福州市工商联"),
+                (Field::DivisionCode, "350100"),
+            ],
+        ),
+        &a,
+    )
+    .await
+    .unwrap();
+    let gl = registry::create(
+        db,
+        &all,
+        Some(fz.id),
+        &draft(
+            d,
+            &[
+                (Field::Kind, "工商联"),
+                (Field::Level, "县级"),
+                (Field::Name, "鼓楼区工商联"),
+                (Field::DivisionCode, "350102"),
+                (Field::FoundedOn, "2001-01-01"),
+            ],
+        ),
+        &a,
+    )
+    .await
+    .unwrap();
+    let xm = registry::create(
+        db,
+        &all,
+        Some(fj.id),
+        &draft(
+            d,
+            &[
+                (Field::Kind, "工商联"),
+                (Field::Level, "市级"),
+                (Field::Name, "厦门市工商联"),
+                (Field::DivisionCode, "350200"),
+            ],
+        ),
+        &a,
+    )
+    .await
+    .unwrap();
+    Tree {
+        national: n.id,
+        fujian: fj.id,
+        fuzhou: fz.id,
+        gulou: gl.id,
+        xiamen: xm.id,
+    }
 }
 
 fn chamber(name: &str, division: &str) -> Vec<(Field, String)> {
@@ -61,7 +147,10 @@ fn owned(pairs: Vec<(Field, String)>) -> OrgInput {
 fn migration_folders_agree() {
     let (s, p) = shanghui_store::migration_versions();
     assert!(!s.is_empty());
-    assert_eq!(s, p, "sqlite and postgres migrations must have the same versions");
+    assert_eq!(
+        s, p,
+        "sqlite and postgres migrations must have the same versions"
+    );
 }
 
 #[tokio::test]
@@ -85,12 +174,17 @@ async fn registry_lifecycle_on_every_backend() {
         let c = owned(chamber("鼓楼区餐饮商会", "350102"));
         let mut c = parse_org(&c, &d, day(2025, 6, 1)).unwrap();
         c.uscc = shanghui_core::uscc::with_check("51350102MJ0000001");
-        let ch = registry::create(db, &fz_scope, Some(tr.gulou), &c, &a).await.unwrap();
+        let ch = registry::create(db, &fz_scope, Some(tr.gulou), &c, &a)
+            .await
+            .unwrap();
         match registry::create(db, &fz_scope, Some(tr.gulou), &c, &a).await {
             Err(StoreError::Rejected(ps)) => {
                 let text: Vec<String> = ps.iter().map(|p| p.render(Lang::ZhCn)).collect();
                 assert_eq!(ps.len(), 2, "{text:?}");
-                assert!(text.iter().all(|t| t.contains(&ch.id.to_string())), "{text:?}");
+                assert!(
+                    text.iter().all(|t| t.contains(&ch.id.to_string())),
+                    "{text:?}"
+                );
             }
             other => panic!("{other:?}"),
         }
@@ -99,17 +193,28 @@ async fn registry_lifecycle_on_every_backend() {
         c2.name = "厦门某商会".into();
         c2.uscc = None;
         c2.division_code = Some(shanghui_core::DivisionCode::parse("350203").unwrap());
-        assert!(matches!(registry::create(db, &fz_scope, Some(tr.xiamen), &c2, &a).await, Err(StoreError::NotFound)));
+        assert!(matches!(
+            registry::create(db, &fz_scope, Some(tr.xiamen), &c2, &a).await,
+            Err(StoreError::NotFound)
+        ));
         // A chamber outside its parent's division is refused.
-        assert!(matches!(registry::create(db, &all, Some(tr.gulou), &c2, &a).await, Err(StoreError::Rejected(_))));
+        assert!(matches!(
+            registry::create(db, &all, Some(tr.gulou), &c2, &a).await,
+            Err(StoreError::Rejected(_))
+        ));
 
         // Edit with the right version, then a stale one.
         let mut e = ch.record.clone();
         e.president = Some("张三".into());
-        let ch2 = registry::update(db, &fz_scope, ch.id, ch.version, &e, &a).await.unwrap();
+        let ch2 = registry::update(db, &fz_scope, ch.id, ch.version, &e, &a)
+            .await
+            .unwrap();
         assert_eq!(ch2.version, ch.version + 1);
         e.president = Some("李四".into());
-        assert!(matches!(registry::update(db, &fz_scope, ch.id, ch.version, &e, &a).await, Err(StoreError::Conflict)));
+        assert!(matches!(
+            registry::update(db, &fz_scope, ch.id, ch.version, &e, &a).await,
+            Err(StoreError::Conflict)
+        ));
         let hist = orgs::history(db, &all, ch.id).await.unwrap();
         assert_eq!(hist[0].action, "update");
         assert!(hist[0].detail.contains("张三"), "{}", hist[0].detail);
@@ -123,7 +228,9 @@ async fn registry_lifecycle_on_every_backend() {
 
         // Move the Gulou federation (with its chamber) from Fuzhou to... it must stay in Fujian
         // and in its division: move it under the provincial federation.
-        let moved = registry::move_to(db, &all, tr.gulou, tr.fujian, day(2024, 1, 1), &a).await.unwrap();
+        let moved = registry::move_to(db, &all, tr.gulou, tr.fujian, day(2024, 1, 1), &a)
+            .await
+            .unwrap();
         assert_eq!(moved.parent_id, Some(tr.fujian));
         let ch_after = orgs::require(db, &all, ch.id).await.unwrap();
         assert!(ch_after.path.is_within(&moved.path));
@@ -132,24 +239,45 @@ async fn registry_lifecycle_on_every_backend() {
             Err(StoreError::Rejected(_))
         ));
         // Who belonged to Fuzhou in 2023: Gulou and its chamber; in 2024: nobody.
-        let in_2023 = orgs::members_on(db, &all, tr.fuzhou, day(2023, 12, 31)).await.unwrap();
+        let in_2023 = orgs::members_on(db, &all, tr.fuzhou, day(2023, 12, 31))
+            .await
+            .unwrap();
         let ids: BTreeSet<i64> = in_2023.iter().map(|(i, _)| *i).collect();
-        assert!(ids.contains(&tr.gulou) && ids.contains(&ch.id), "{in_2023:?}");
-        let in_2024 = orgs::members_on(db, &all, tr.fuzhou, day(2024, 12, 31)).await.unwrap();
+        assert!(
+            ids.contains(&tr.gulou) && ids.contains(&ch.id),
+            "{in_2023:?}"
+        );
+        let in_2024 = orgs::members_on(db, &all, tr.fuzhou, day(2024, 12, 31))
+            .await
+            .unwrap();
         assert_eq!(in_2024.len(), 1, "{in_2024:?}");
         assert_eq!(orgs::links(db, &all, tr.gulou).await.unwrap().len(), 2);
 
         // Dissolve: refused while a unit has active children; fine for the chamber.
-        assert!(matches!(registry::dissolve(db, &all, tr.gulou, day(2025, 1, 1), &a).await, Err(StoreError::Rejected(_))));
-        let gone = registry::dissolve(db, &all, ch.id, day(2025, 1, 1), &a).await.unwrap();
+        assert!(matches!(
+            registry::dissolve(db, &all, tr.gulou, day(2025, 1, 1), &a).await,
+            Err(StoreError::Rejected(_))
+        ));
+        let gone = registry::dissolve(db, &all, ch.id, day(2025, 1, 1), &a)
+            .await
+            .unwrap();
         assert_eq!(gone.record.status, OrgStatus::Dissolved);
-        let in_2025 = orgs::members_on(db, &all, tr.gulou, day(2025, 6, 1)).await.unwrap();
-        assert_eq!(in_2025.len(), 1, "the dissolved chamber no longer belongs: {in_2025:?}");
+        let in_2025 = orgs::members_on(db, &all, tr.gulou, day(2025, 6, 1))
+            .await
+            .unwrap();
+        assert_eq!(
+            in_2025.len(),
+            1,
+            "the dissolved chamber no longer belongs: {in_2025:?}"
+        );
         let _ = tr.national;
 
         // Search by name and by credit-code prefix.
         assert_eq!(orgs::search(db, &all, "餐饮", 10).await.unwrap().len(), 1);
-        assert_eq!(orgs::search(db, &all, "51350102", 10).await.unwrap().len(), 1);
+        assert_eq!(
+            orgs::search(db, &all, "51350102", 10).await.unwrap().len(),
+            1
+        );
         assert_eq!(orgs::search(db, &all, "%", 10).await.unwrap().len(), 0);
     }
 }
@@ -164,13 +292,24 @@ async fn import_is_all_or_nothing_on_every_backend() {
         let all = Scope::all();
         let fz = orgs::require(db, &all, tr.fuzhou).await.unwrap();
         let scope = Scope::subtree(fz.path.clone());
-        let row = |place: &str, pairs: Vec<(Field, String)>| ImportRow { place: place.into(), input: owned(pairs) };
+        let row = |place: &str, pairs: Vec<(Field, String)>| ImportRow {
+            place: place.into(),
+            input: owned(pairs),
+        };
         let with_parent = |name: &str, parent: &str| {
             let mut p = chamber(name, "350102");
             p.push((Field::Parent, parent.into()));
             p
         };
-        let columns: BTreeSet<Field> = [Field::Kind, Field::Name, Field::Category, Field::DivisionCode, Field::FoundedOn, Field::Parent].into();
+        let columns: BTreeSet<Field> = [
+            Field::Kind,
+            Field::Name,
+            Field::Category,
+            Field::DivisionCode,
+            Field::FoundedOn,
+            Field::Parent,
+        ]
+        .into();
 
         // A bad file: one good row, a duplicate in the file, an unknown parent, a bad value.
         let mut bad_value = with_parent("坏商会", "鼓楼区工商联");
@@ -202,13 +341,21 @@ async fn import_is_all_or_nothing_on_every_backend() {
         ];
         let mut tj_chamber = chamber("台江区服装商会", "350103");
         tj_chamber.push((Field::Parent, "台江区工商联".into()));
-        let rows = vec![row("第2行", tj_chamber), row("第3行", county), row("第4行", with_parent("甲商会", "鼓楼区工商联"))];
-        let s = import(db, &scope, &d, &rows, &columns, day(2025, 6, 1), &a).await.unwrap();
+        let rows = vec![
+            row("第2行", tj_chamber),
+            row("第3行", county),
+            row("第4行", with_parent("甲商会", "鼓楼区工商联")),
+        ];
+        let s = import(db, &scope, &d, &rows, &columns, day(2025, 6, 1), &a)
+            .await
+            .unwrap();
         assert_eq!(s.created, 3);
         assert_eq!(orgs::count(db, &scope).await.unwrap(), 5);
 
         // Re-importing with IDs updates in place (idempotent when nothing changed).
-        let listed = orgs::list(db, &scope, &orgs::Filter::default()).await.unwrap();
+        let listed = orgs::list(db, &scope, &orgs::Filter::default())
+            .await
+            .unwrap();
         let mut cols = columns.clone();
         cols.insert(Field::Id);
         let rows: Vec<ImportRow> = listed
@@ -217,10 +364,15 @@ async fn import_is_all_or_nothing_on_every_backend() {
             .map(|o| {
                 let mut i = o.record.to_input(Lang::ZhCn);
                 i.insert(Field::Id, o.id.to_string());
-                ImportRow { place: o.id.to_string(), input: i }
+                ImportRow {
+                    place: o.id.to_string(),
+                    input: i,
+                }
             })
             .collect();
-        let s = import(db, &scope, &d, &rows, &cols, day(2025, 6, 1), &a).await.unwrap();
+        let s = import(db, &scope, &d, &rows, &cols, day(2025, 6, 1), &a)
+            .await
+            .unwrap();
         assert_eq!((s.created, s.updated, s.unchanged), (0, 0, rows.len()));
     }
 }

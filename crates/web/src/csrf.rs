@@ -24,7 +24,9 @@ fn new_token() -> String {
 }
 
 fn same_origin(headers: &HeaderMap) -> bool {
-    let Some(host) = headers.get(HOST).and_then(|h| h.to_str().ok()) else { return false };
+    let Some(host) = headers.get(HOST).and_then(|h| h.to_str().ok()) else {
+        return false;
+    };
     let source = headers
         .get(ORIGIN)
         .or_else(|| headers.get(REFERER))
@@ -43,7 +45,9 @@ fn same_origin(headers: &HeaderMap) -> bool {
 
 /// Middleware: sets the token cookie when missing and refuses unsafe requests from elsewhere.
 pub async fn guard(mut req: Request, next: Next) -> Response {
-    let existing = cookie(req.headers(), COOKIE).filter(|t| t.len() == 48).map(str::to_string);
+    let existing = cookie(req.headers(), COOKIE)
+        .filter(|t| t.len() == 48)
+        .map(str::to_string);
     let token = existing.clone().unwrap_or_else(new_token);
     let unsafe_method = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
     if unsafe_method && !same_origin(req.headers()) {
@@ -71,5 +75,9 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 
 pub fn refuse(headers: &HeaderMap) -> Response {
     let lang = from_headers(headers);
-    (StatusCode::FORBIDDEN, crate::error::message_page(lang, "error.forbidden_title", "error.csrf")).into_response()
+    (
+        StatusCode::FORBIDDEN,
+        crate::error::message_page(lang, "error.forbidden_title", "error.csrf"),
+    )
+        .into_response()
 }

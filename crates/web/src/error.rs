@@ -42,12 +42,24 @@ struct ErrorPage {
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         let (status, title, message) = match &self {
-            AppError::NotFound => (StatusCode::NOT_FOUND, "error.not_found_title", "error.not_found"),
-            AppError::BadRequest => (StatusCode::BAD_REQUEST, "error.forbidden_title", "error.bad_request"),
+            AppError::NotFound => (
+                StatusCode::NOT_FOUND,
+                "error.not_found_title",
+                "error.not_found",
+            ),
+            AppError::BadRequest => (
+                StatusCode::BAD_REQUEST,
+                "error.forbidden_title",
+                "error.bad_request",
+            ),
             AppError::Csrf => (StatusCode::FORBIDDEN, "error.forbidden_title", "error.csrf"),
             AppError::Internal(cause) => {
                 tracing::error!(%cause, "request failed");
-                (StatusCode::INTERNAL_SERVER_ERROR, "error.internal_title", "error.internal")
+                (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "error.internal_title",
+                    "error.internal",
+                )
             }
         };
         let mut r = status.into_response();
@@ -65,8 +77,15 @@ struct MessagePage {
 }
 
 pub fn message_page(lang: Lang, title: &'static str, message: &'static str) -> Html<String> {
-    let page = MessagePage { lang, title, message };
-    Html(page.render().unwrap_or_else(|_| lang.t(message).to_string()))
+    let page = MessagePage {
+        lang,
+        title,
+        message,
+    };
+    Html(
+        page.render()
+            .unwrap_or_else(|_| lang.t(message).to_string()),
+    )
 }
 
 /// Middleware: fills error responses with a page in the reader's language.

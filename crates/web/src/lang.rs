@@ -25,7 +25,12 @@ pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 pub fn from_headers(headers: &HeaderMap) -> Lang {
     cookie(headers, "lang")
         .and_then(Lang::from_tag)
-        .or_else(|| headers.get(ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()).and_then(Lang::from_tag))
+        .or_else(|| {
+            headers
+                .get(ACCEPT_LANGUAGE)
+                .and_then(|v| v.to_str().ok())
+                .and_then(Lang::from_tag)
+        })
         .unwrap_or_default()
 }
 
@@ -47,7 +52,10 @@ pub async fn switch(Path(tag): Path<String>, headers: HeaderMap) -> Response {
         .filter(|p| p.starts_with('/') && !p.starts_with("//"))
         .unwrap_or_else(|| "/".to_string());
     let mut resp = Redirect::to(&back).into_response();
-    let c = format!("lang={}; Path=/; Max-Age=31536000; SameSite=Lax; HttpOnly", lang.tag());
+    let c = format!(
+        "lang={}; Path=/; Max-Age=31536000; SameSite=Lax; HttpOnly",
+        lang.tag()
+    );
     if let Ok(v) = HeaderValue::from_str(&c) {
         resp.headers_mut().append(SET_COOKIE, v);
     }

@@ -59,14 +59,23 @@ pub fn app(state: AppState) -> Router {
         .route("/lang/{tag}", get(lang::switch))
         .route("/orgs", get(pages::tree::home))
         .route("/orgs/{id}", get(pages::tree::unit))
-        .route("/orgs/{id}/edit", get(pages::form::edit_page).post(pages::form::edit_save))
-        .route("/orgs/{id}/new", get(pages::form::new_page).post(pages::form::new_save))
+        .route(
+            "/orgs/{id}/edit",
+            get(pages::form::edit_page).post(pages::form::edit_save),
+        )
+        .route(
+            "/orgs/{id}/new",
+            get(pages::form::new_page).post(pages::form::new_save),
+        )
         .route("/orgs/{id}/move", post(pages::form::move_save))
         .route("/orgs/{id}/dissolve", post(pages::form::dissolve_save))
         .route("/orgs/{id}/export.xlsx", get(pages::transfer::export_xlsx))
         .route("/orgs/{id}/export.csv", get(pages::transfer::export_csv))
         .route("/search", get(pages::search::search))
-        .route("/import", get(pages::transfer::import_page).post(pages::transfer::import_upload))
+        .route(
+            "/import",
+            get(pages::transfer::import_page).post(pages::transfer::import_upload),
+        )
         .route("/template.xlsx", get(pages::transfer::template))
         .fallback(pages::not_found)
         .with_state(state)
@@ -89,10 +98,16 @@ pub fn app(state: AppState) -> Router {
 }
 
 /// Serves until Ctrl-C or SIGTERM. `on_ready` receives the bound address (useful with port 0).
-pub async fn serve(state: AppState, bind: SocketAddr, on_ready: impl FnOnce(SocketAddr)) -> std::io::Result<()> {
+pub async fn serve(
+    state: AppState,
+    bind: SocketAddr,
+    on_ready: impl FnOnce(SocketAddr),
+) -> std::io::Result<()> {
     let listener = tokio::net::TcpListener::bind(bind).await?;
     on_ready(listener.local_addr()?);
-    axum::serve(listener, app(state)).with_graceful_shutdown(shutdown_signal()).await
+    axum::serve(listener, app(state))
+        .with_graceful_shutdown(shutdown_signal())
+        .await
 }
 
 async fn shutdown_signal() {
@@ -101,7 +116,8 @@ async fn shutdown_signal() {
     };
     #[cfg(unix)]
     let term = async {
-        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
             s.recv().await;
         }
     };

@@ -8,7 +8,9 @@ use axum::extract::{Extension, Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use shanghui_core::field::Field;
-use shanghui_core::org::{ChamberCategory, FederationLevel, OrgInput, OrgKind, OrgStatus, PartyOrgForm, parse_org};
+use shanghui_core::org::{
+    ChamberCategory, FederationLevel, OrgInput, OrgKind, OrgStatus, PartyOrgForm, parse_org,
+};
 use shanghui_core::problem::Severity;
 use shanghui_core::{Lang, Msg, Problem, value};
 use shanghui_store::{StoreError, orgs, registry};
@@ -51,21 +53,39 @@ pub struct FormPage {
 
 /// Fields a form edits: all but the ID and the parent, which have their own actions.
 fn editable() -> impl Iterator<Item = Field> {
-    Field::ALL.iter().copied().filter(|f| !matches!(f, Field::Id | Field::Parent | Field::Status | Field::DissolvedOn))
+    Field::ALL.iter().copied().filter(|f| {
+        !matches!(
+            f,
+            Field::Id | Field::Parent | Field::Status | Field::DissolvedOn
+        )
+    })
 }
 
 fn options(f: Field, lang: Lang) -> Vec<(String, String)> {
-    fn of<T: Copy>(all: &[T], code: impl Fn(T) -> &'static str, label: impl Fn(T) -> &'static str) -> Vec<(String, String)> {
-        all.iter().map(|&v| (code(v).to_string(), label(v).to_string())).collect()
+    fn of<T: Copy>(
+        all: &[T],
+        code: impl Fn(T) -> &'static str,
+        label: impl Fn(T) -> &'static str,
+    ) -> Vec<(String, String)> {
+        all.iter()
+            .map(|&v| (code(v).to_string(), label(v).to_string()))
+            .collect()
     }
     match f {
         Field::Kind => of(OrgKind::ALL, OrgKind::code, |v| v.label(lang)),
-        Field::Level => of(FederationLevel::ALL, FederationLevel::code, |v| v.label(lang)),
-        Field::Category => of(ChamberCategory::ALL, ChamberCategory::code, |v| v.label(lang)),
+        Field::Level => of(FederationLevel::ALL, FederationLevel::code, |v| {
+            v.label(lang)
+        }),
+        Field::Category => of(ChamberCategory::ALL, ChamberCategory::code, |v| {
+            v.label(lang)
+        }),
         Field::PartyOrgForm => of(PartyOrgForm::ALL, PartyOrgForm::code, |v| v.label(lang)),
         Field::Status => of(OrgStatus::ALL, OrgStatus::code, |v| v.label(lang)),
         Field::Registered | Field::PartyOrg => {
-            vec![("yes".into(), lang.t("yes").into()), ("no".into(), lang.t("no").into())]
+            vec![
+                ("yes".into(), lang.t("yes").into()),
+                ("no".into(), lang.t("no").into()),
+            ]
         }
         _ => Vec::new(),
     }
@@ -79,7 +99,9 @@ fn option_value(f: Field, v: &str) -> String {
         Field::Category => ChamberCategory::parse_lenient(v).map(ChamberCategory::code),
         Field::PartyOrgForm => PartyOrgForm::parse(v).map(PartyOrgForm::code),
         Field::Status => OrgStatus::parse(v).map(OrgStatus::code),
-        Field::Registered | Field::PartyOrg => value::parse_bool(v).map(|b| if b { "yes" } else { "no" }),
+        Field::Registered | Field::PartyOrg => {
+            value::parse_bool(v).map(|b| if b { "yes" } else { "no" })
+        }
         _ => None,
     };
     code.map(str::to_string).unwrap_or_else(|| v.to_string())
@@ -94,7 +116,11 @@ fn field_views(input: &OrgInput, problems: &[Problem], lang: Lang) -> Vec<FieldV
             FieldView {
                 code: f.code(),
                 label: f.label(lang),
-                value: if opts.is_empty() { raw } else { option_value(f, &raw) },
+                value: if opts.is_empty() {
+                    raw
+                } else {
+                    option_value(f, &raw)
+                },
                 kind: match f {
                     Field::FoundedOn | Field::LastReelection | Field::DissolvedOn => "date",
                     Field::MembersUnit
@@ -131,7 +157,11 @@ fn form_page(
     input: &OrgInput,
     problems: &[Problem],
 ) -> FormPage {
-    let general: Vec<String> = problems.iter().filter(|p| p.field.is_none()).map(|p| p.render(lang)).collect();
+    let general: Vec<String> = problems
+        .iter()
+        .filter(|p| p.field.is_none())
+        .map(|p| p.render(lang))
+        .collect();
     let error_count = problems.iter().filter(|p| p.field.is_some()).count();
     FormPage {
         lang,
@@ -157,7 +187,11 @@ struct Posted {
 }
 
 fn read_posted(pairs: Vec<(String, String)>) -> Posted {
-    let mut p = Posted { token: None, version: 0, input: OrgInput::new() };
+    let mut p = Posted {
+        token: None,
+        version: 0,
+        input: OrgInput::new(),
+    };
     for (k, v) in pairs {
         match k.as_str() {
             csrf::FIELD => p.token = Some(v),
@@ -236,13 +270,24 @@ pub async fn edit_save(
         };
     }
     let problems = match parse_org(&input, &state.divisions, super::today()) {
-        Ok(draft) => match registry::update(&state.db, &viewer.scope, id, posted.version, &draft, &viewer.actor).await {
+        Ok(draft) => match registry::update(
+            &state.db,
+            &viewer.scope,
+            id,
+            posted.version,
+            &draft,
+            &viewer.actor,
+        )
+        .await
+        {
             Ok(_) => return Ok(Redirect::to(&format!("/orgs/{id}?done=saved")).into_response()),
             Err(e) => store_problems(e)?,
         },
         Err(ps) => ps,
     };
-    let conflict = problems.iter().any(|p| p.msg.key == "problem.version_conflict");
+    let conflict = problems
+        .iter()
+        .any(|p| p.msg.key == "problem.version_conflict");
     let mut crumbs = orgs::ancestors(&state.db, &viewer.scope, &org).await?;
     crumbs.push((org.id, org.record.name.clone()));
     let page = form_page(
@@ -253,11 +298,19 @@ pub async fn edit_save(
         format!("/orgs/{id}"),
         &csrf,
         // After a conflict the form carries the new version, so saving again overwrites knowingly.
-        if conflict { org.version } else { posted.version },
+        if conflict {
+            org.version
+        } else {
+            posted.version
+        },
         &posted.input,
         &problems,
     );
-    let status = if conflict { StatusCode::CONFLICT } else { StatusCode::UNPROCESSABLE_ENTITY };
+    let status = if conflict {
+        StatusCode::CONFLICT
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
     Ok((status, page).into_response())
 }
 
@@ -303,8 +356,18 @@ pub async fn new_save(
     }
     let p = orgs::require(&state.db, &viewer.scope, parent).await?;
     let problems = match parse_org(&posted.input, &state.divisions, super::today()) {
-        Ok(draft) => match registry::create(&state.db, &viewer.scope, Some(parent), &draft, &viewer.actor).await {
-            Ok(org) => return Ok(Redirect::to(&format!("/orgs/{}?done=created", org.id)).into_response()),
+        Ok(draft) => match registry::create(
+            &state.db,
+            &viewer.scope,
+            Some(parent),
+            &draft,
+            &viewer.actor,
+        )
+        .await
+        {
+            Ok(org) => {
+                return Ok(Redirect::to(&format!("/orgs/{}?done=created", org.id)).into_response());
+            }
             Err(e) => store_problems(e)?,
         },
         Err(ps) => ps,
@@ -338,8 +401,12 @@ fn action_date(raw: Option<&str>) -> Result<chrono::NaiveDate, Problem> {
     let raw = raw.unwrap_or("");
     match value::parse_date(raw) {
         Some(d) if d <= super::today() => Ok(d),
-        Some(d) => Err(Problem::general(Msg::new("problem.future_date").with("value", d))),
-        None => Err(Problem::general(Msg::new("problem.bad_date_param").with("value", raw))),
+        Some(d) => Err(Problem::general(
+            Msg::new("problem.future_date").with("value", d),
+        )),
+        None => Err(Problem::general(
+            Msg::new("problem.bad_date_param").with("value", raw),
+        )),
     }
 }
 
@@ -372,19 +439,33 @@ pub async fn move_save(
     if !csrf::verify(&csrf, form.token.as_deref()) {
         return Err(AppError::Csrf);
     }
-    let raw_parent = form.parent.as_deref().unwrap_or("").trim().trim_start_matches('#');
-    let result = match (value::parse_int(raw_parent), action_date(form.on.as_deref())) {
-        (None, _) => Err(vec![Problem::general(Msg::new("problem.id_unknown").with("value", raw_parent))]),
+    let raw_parent = form
+        .parent
+        .as_deref()
+        .unwrap_or("")
+        .trim()
+        .trim_start_matches('#');
+    let result = match (
+        value::parse_int(raw_parent),
+        action_date(form.on.as_deref()),
+    ) {
+        (None, _) => Err(vec![Problem::general(
+            Msg::new("problem.id_unknown").with("value", raw_parent),
+        )]),
         (_, Err(p)) => Err(vec![p]),
-        (Some(parent), Ok(on)) => match registry::move_to(&state.db, &viewer.scope, id, parent, on, &viewer.actor).await {
-            Ok(_) => Ok("moved"),
-            Err(StoreError::NotFound) => {
-                // The unit itself exists (the page re-renders it); the target does not, for this reader.
-                orgs::require(&state.db, &viewer.scope, id).await?;
-                Err(vec![Problem::general(Msg::new("problem.not_found").with("id", parent))])
+        (Some(parent), Ok(on)) => {
+            match registry::move_to(&state.db, &viewer.scope, id, parent, on, &viewer.actor).await {
+                Ok(_) => Ok("moved"),
+                Err(StoreError::NotFound) => {
+                    // The unit itself exists (the page re-renders it); the target does not, for this reader.
+                    orgs::require(&state.db, &viewer.scope, id).await?;
+                    Err(vec![Problem::general(
+                        Msg::new("problem.not_found").with("id", parent),
+                    )])
+                }
+                Err(e) => Err(store_problems(e)?),
             }
-            Err(e) => Err(store_problems(e)?),
-        },
+        }
     };
     action_outcome(&state, &viewer, id, lang, &csrf, result).await
 }

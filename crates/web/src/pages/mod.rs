@@ -11,7 +11,9 @@ use axum::http::request::Parts;
 use axum::response::IntoResponse;
 use shanghui_core::division::DivisionIndex;
 use shanghui_core::field::Field;
-use shanghui_core::org::{ChamberCategory, FederationLevel, OrgKind, OrgStatus, Organization, PartyOrgForm};
+use shanghui_core::org::{
+    ChamberCategory, FederationLevel, OrgKind, OrgStatus, Organization, PartyOrgForm,
+};
 use shanghui_core::{Lang, Scope, value};
 use shanghui_store::Actor;
 use shanghui_store::orgs::Counts;
@@ -33,22 +35,36 @@ impl<S: Send + Sync> FromRequestParts<S> for Viewer {
             .get("x-forwarded-for")
             .and_then(|v| v.to_str().ok())
             .map(|s| s.split(',').next().unwrap_or("").trim().to_string());
-        Ok(Viewer { scope: Scope::all(), actor: Actor { name: "web".into(), from } })
+        Ok(Viewer {
+            scope: Scope::all(),
+            actor: Actor {
+                name: "web".into(),
+                from,
+            },
+        })
     }
 }
 
-pub async fn health(axum::extract::State(state): axum::extract::State<crate::AppState>) -> impl IntoResponse {
+pub async fn health(
+    axum::extract::State(state): axum::extract::State<crate::AppState>,
+) -> impl IntoResponse {
     match state.db.ping().await {
         Ok(()) => (axum::http::StatusCode::OK, "ok"),
         Err(e) => {
             tracing::error!(error = %e, "health check failed");
-            (axum::http::StatusCode::SERVICE_UNAVAILABLE, "database unavailable")
+            (
+                axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                "database unavailable",
+            )
         }
     }
 }
 
 pub async fn stylesheet() -> impl IntoResponse {
-    ([(CONTENT_TYPE, "text/css; charset=utf-8")], include_str!("../../static/app.css"))
+    (
+        [(CONTENT_TYPE, "text/css; charset=utf-8")],
+        include_str!("../../static/app.css"),
+    )
 }
 
 pub async fn not_found() -> AppError {
@@ -80,8 +96,12 @@ pub struct NodeView {
 pub fn kind_label(o: &Organization, lang: Lang) -> String {
     let r = &o.record;
     match (r.kind, r.level, r.category) {
-        (OrgKind::Federation, Some(l), _) => format!("{}{}", l.label(lang), sep(lang, r.kind.label(lang))),
-        (OrgKind::Chamber, _, Some(c)) => format!("{}{}", c.label(lang), sep(lang, r.kind.label(lang))),
+        (OrgKind::Federation, Some(l), _) => {
+            format!("{}{}", l.label(lang), sep(lang, r.kind.label(lang)))
+        }
+        (OrgKind::Chamber, _, Some(c)) => {
+            format!("{}{}", c.label(lang), sep(lang, r.kind.label(lang)))
+        }
         _ => r.kind.label(lang).to_string(),
     }
 }
@@ -94,10 +114,19 @@ fn sep(lang: Lang, s: &str) -> String {
 }
 
 pub fn division_name(o: &Organization, divisions: &DivisionIndex) -> String {
-    o.record.division_code.as_ref().map(|c| divisions.full_name(c)).unwrap_or_default()
+    o.record
+        .division_code
+        .as_ref()
+        .map(|c| divisions.full_name(c))
+        .unwrap_or_default()
 }
 
-pub fn summary(o: &Organization, below: Counts, lang: Lang, divisions: &DivisionIndex) -> OrgSummary {
+pub fn summary(
+    o: &Organization,
+    below: Counts,
+    lang: Lang,
+    divisions: &DivisionIndex,
+) -> OrgSummary {
     OrgSummary {
         id: o.id,
         name: o.record.name.clone(),
@@ -130,10 +159,14 @@ pub fn display_value(field: Field, v: &str, lang: Lang) -> String {
         Field::Category => ChamberCategory::parse(v).map(|x| x.label(lang)),
         Field::PartyOrgForm => PartyOrgForm::parse(v).map(|x| x.label(lang)),
         Field::Status => OrgStatus::parse(v).map(|x| x.label(lang)),
-        Field::Registered | Field::PartyOrg => value::parse_bool(v).map(|b| lang.t(if b { "yes" } else { "no" })),
+        Field::Registered | Field::PartyOrg => {
+            value::parse_bool(v).map(|b| lang.t(if b { "yes" } else { "no" }))
+        }
         _ => None,
     };
-    translated.map(str::to_string).unwrap_or_else(|| v.to_string())
+    translated
+        .map(str::to_string)
+        .unwrap_or_else(|| v.to_string())
 }
 
 /// Times are stored in UTC and shown in China's time.

@@ -57,10 +57,21 @@ pub async fn search(
             id: o.id,
             name: o.record.name.clone(),
             kind: kind_label(o, lang),
-            uscc: o.record.uscc.as_ref().map(|u| u.to_string()).unwrap_or_default(),
+            uscc: o
+                .record
+                .uscc
+                .as_ref()
+                .map(|u| u.to_string())
+                .unwrap_or_default(),
             division: division_name(o, &state.divisions),
             status: o.record.status.label(lang).to_string(),
         })
         .collect();
-    Ok(SearchPage { lang, flash: None, q, summary, rows })
+    Ok(SearchPage {
+        lang,
+        flash: None,
+        q,
+        summary,
+        rows,
+    })
 }

@@ -26,17 +26,36 @@ const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.
 fn attachment(name: &str, fallback: &str) -> String {
     let encoded: String = name
         .bytes()
-        .map(|b| if b.is_ascii_alphanumeric() || b"-._".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") })
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
         .collect();
     format!("attachment; filename=\"{fallback}\"; filename*=UTF-8''{encoded}")
 }
 
 /// The rows of an export: every record in the subtree, parents first, each naming its parent as
 /// `名称 #编号` so the file can be edited and imported back.
-async fn export_rows(state: &AppState, viewer: &Viewer, id: i64, lang: Lang) -> Result<(String, Vec<OrgInput>), AppError> {
+async fn export_rows(
+    state: &AppState,
+    viewer: &Viewer,
+    id: i64,
+    lang: Lang,
+) -> Result<(String, Vec<OrgInput>), AppError> {
     let root = orgs::require(&state.db, &viewer.scope, id).await?;
-    let list = orgs::list(&state.db, &Scope::subtree(root.path.clone()), &orgs::Filter::default()).await?;
-    let names: HashMap<i64, &str> = list.iter().map(|o| (o.id, o.record.name.as_str())).collect();
+    let list = orgs::list(
+        &state.db,
+        &Scope::subtree(root.path.clone()),
+        &orgs::Filter::default(),
+    )
+    .await?;
+    let names: HashMap<i64, &str> = list
+        .iter()
+        .map(|o| (o.id, o.record.name.as_str()))
+        .collect();
     let rows = list
         .iter()
         .map(|o| {
@@ -62,12 +81,20 @@ pub async fn export_xlsx(
     Path(id): Path<i64>,
 ) -> Result<Response, AppError> {
     let (name, rows) = export_rows(&state, &viewer, id, lang).await?;
-    let bytes = tokio::task::spawn_blocking(move || shanghui_files::write_registry_xlsx(&rows, lang))
-        .await
-        .map_err(|e| AppError::Internal(e.to_string()))?
-        .map_err(|e| AppError::Internal(e.to_string()))?;
+    let bytes =
+        tokio::task::spawn_blocking(move || shanghui_files::write_registry_xlsx(&rows, lang))
+            .await
+            .map_err(|e| AppError::Internal(e.to_string()))?
+            .map_err(|e| AppError::Internal(e.to_string()))?;
     let disposition = attachment(&format!("{name}.xlsx"), "registry.xlsx");
-    Ok(([(CONTENT_TYPE, XLSX.to_string()), (CONTENT_DISPOSITION, disposition)], bytes).into_response())
+    Ok((
+        [
+            (CONTENT_TYPE, XLSX.to_string()),
+            (CONTENT_DISPOSITION, disposition),
+        ],
+        bytes,
+    )
+        .into_response())
 }
 
 pub async fn export_csv(
@@ -79,13 +106,28 @@ pub async fn export_csv(
     let (name, rows) = export_rows(&state, &viewer, id, lang).await?;
     let bytes = shanghui_files::write_registry_csv(&rows, lang);
     let disposition = attachment(&format!("{name}.csv"), "registry.csv");
-    Ok(([(CONTENT_TYPE, "text/csv; charset=utf-8".to_string()), (CONTENT_DISPOSITION, disposition)], bytes).into_response())
+    Ok((
+        [
+            (CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+            (CONTENT_DISPOSITION, disposition),
+        ],
+        bytes,
+    )
+        .into_response())
 }
 
 pub async fn template(ReaderLang(lang): ReaderLang) -> Result<Response, AppError> {
-    let bytes = shanghui_files::registry_template_xlsx(lang).map_err(|e| AppError::Internal(e.to_string()))?;
+    let bytes = shanghui_files::registry_template_xlsx(lang)
+        .map_err(|e| AppError::Internal(e.to_string()))?;
     let name = format!("{}.xlsx", lang.t("nav.template"));
-    Ok(([(CONTENT_TYPE, XLSX.to_string()), (CONTENT_DISPOSITION, attachment(&name, "template.xlsx"))], bytes).into_response())
+    Ok((
+        [
+            (CONTENT_TYPE, XLSX.to_string()),
+            (CONTENT_DISPOSITION, attachment(&name, "template.xlsx")),
+        ],
+        bytes,
+    )
+        .into_response())
 }
 
 pub struct ProblemRow {
@@ -112,22 +154,39 @@ fn problem_row(l: &Located, lang: Lang) -> ProblemRow {
         sheet: l.sheet.clone(),
         row: l.row.map(|r| r.to_string()).unwrap_or_default(),
         column: l.column.clone().unwrap_or_default(),
-        field: l.field.map(|f| f.label(lang).to_string()).or_else(|| l.header.clone()).unwrap_or_default(),
+        field: l
+            .field
+            .map(|f| f.label(lang).to_string())
+            .or_else(|| l.header.clone())
+            .unwrap_or_default(),
         value: l.value.clone().unwrap_or_default(),
         reason: l.msg.render(lang),
     }
 }
 
-pub async fn import_page(ReaderLang(lang): ReaderLang, Extension(csrf): Extension<Token>) -> ImportPage {
-    ImportPage { lang, flash: None, csrf: csrf.0, outcome: String::new(), problems: Vec::new() }
+pub async fn import_page(
+    ReaderLang(lang): ReaderLang,
+    Extension(csrf): Extension<Token>,
+) -> ImportPage {
+    ImportPage {
+        lang,
+        flash: None,
+        csrf: csrf.0,
+        outcome: String::new(),
+        problems: Vec::new(),
+    }
 }
 
 /// Reads the multipart form: the CSRF token and the file (name and bytes), within the size limit.
-async fn read_upload(mut mp: Multipart) -> Result<(Option<String>, Option<(String, Vec<u8>)>, bool), AppError> {
+async fn read_upload(
+    mut mp: Multipart,
+) -> Result<(Option<String>, Option<(String, Vec<u8>)>, bool), AppError> {
     let (mut token, mut file, mut too_large) = (None, None, false);
     while let Some(mut field) = mp.next_field().await.map_err(|_| AppError::BadRequest)? {
         match field.name() {
-            Some(csrf::FIELD) => token = Some(field.text().await.map_err(|_| AppError::BadRequest)?),
+            Some(csrf::FIELD) => {
+                token = Some(field.text().await.map_err(|_| AppError::BadRequest)?)
+            }
             Some("file") => {
                 let name = field.file_name().unwrap_or("").to_string();
                 let mut bytes = Vec::new();
@@ -162,14 +221,23 @@ pub async fn import_upload(
     if !csrf::verify(&csrf, token.as_deref()) {
         return Err(AppError::Csrf);
     }
-    let mut page = ImportPage { lang, flash: None, csrf: csrf.0.clone(), outcome: String::new(), problems: Vec::new() };
+    let mut page = ImportPage {
+        lang,
+        flash: None,
+        csrf: csrf.0.clone(),
+        outcome: String::new(),
+        problems: Vec::new(),
+    };
     let fail = |page: &mut ImportPage, located: Vec<Located>| {
         page.outcome = lang.tf("import.failed", &[("count", &located.len().to_string())]);
         page.problems = located.iter().map(|l| problem_row(l, lang)).collect();
     };
     if too_large {
         let mb = (MAX_UPLOAD_BYTES / 1024 / 1024).to_string();
-        fail(&mut page, vec![Located::file(Msg::new("import.too_large").with("max", mb))]);
+        fail(
+            &mut page,
+            vec![Located::file(Msg::new("import.too_large").with("max", mb))],
+        );
         return Ok((StatusCode::PAYLOAD_TOO_LARGE, page).into_response());
     }
     let Some((name, bytes)) = file else {
@@ -186,12 +254,28 @@ pub async fn import_upload(
             return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
         }
     };
-    let columns: BTreeSet<Field> = rows.iter().flat_map(|r| r.columns.keys().copied()).collect();
+    let columns: BTreeSet<Field> = rows
+        .iter()
+        .flat_map(|r| r.columns.keys().copied())
+        .collect();
     let import_rows: Vec<ImportRow> = rows
         .iter()
-        .map(|r| ImportRow { place: format!("{} {}", r.sheet, r.row), input: r.input.clone() })
+        .map(|r| ImportRow {
+            place: format!("{} {}", r.sheet, r.row),
+            input: r.input.clone(),
+        })
         .collect();
-    match import(&state.db, &viewer.scope, &state.divisions, &import_rows, &columns, super::today(), &viewer.actor).await {
+    match import(
+        &state.db,
+        &viewer.scope,
+        &state.divisions,
+        &import_rows,
+        &columns,
+        super::today(),
+        &viewer.actor,
+    )
+    .await
+    {
         Ok(s) => {
             page.outcome = lang.tf(
                 "import.done",
@@ -205,8 +289,10 @@ pub async fn import_upload(
             Ok(page.into_response())
         }
         Err(ImportError::Rejected(problems)) => {
-            let located: Vec<Located> =
-                problems.iter().map(|p| Located::from_problem(&rows[p.index], &p.problem)).collect();
+            let located: Vec<Located> = problems
+                .iter()
+                .map(|p| Located::from_problem(&rows[p.index], &p.problem))
+                .collect();
             fail(&mut page, located);
             Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
         }

@@ -21,7 +21,12 @@ pub struct Home {
     tops: Vec<NodeView>,
 }
 
-pub async fn node_view(state: &AppState, viewer: &Viewer, org: &Organization, lang: Lang) -> Result<NodeView, AppError> {
+pub async fn node_view(
+    state: &AppState,
+    viewer: &Viewer,
+    org: &Organization,
+    lang: Lang,
+) -> Result<NodeView, AppError> {
     let children = orgs::children(&state.db, &viewer.scope, org).await?;
     let below = orgs::counts_below(&state.db, org).await?;
     Ok(NodeView {
@@ -29,17 +34,28 @@ pub async fn node_view(state: &AppState, viewer: &Viewer, org: &Organization, la
         name: org.record.name.clone(),
         kind: kind_label(org, lang),
         totals: totals(below, lang),
-        children: children.iter().map(|c| summary(&c.org, c.below, lang, &state.divisions)).collect(),
+        children: children
+            .iter()
+            .map(|c| summary(&c.org, c.below, lang, &state.divisions))
+            .collect(),
     })
 }
 
 /// `/` and `/orgs`: the reader's top units with their children.
-pub async fn home(State(state): State<AppState>, viewer: Viewer, ReaderLang(lang): ReaderLang) -> Result<Home, AppError> {
+pub async fn home(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    ReaderLang(lang): ReaderLang,
+) -> Result<Home, AppError> {
     let mut tops = Vec::new();
     for org in orgs::tops(&state.db, &viewer.scope).await? {
         tops.push(node_view(&state, &viewer, &org, lang).await?);
     }
-    Ok(Home { lang, flash: None, tops })
+    Ok(Home {
+        lang,
+        flash: None,
+        tops,
+    })
 }
 
 pub struct OrgView {
@@ -100,13 +116,18 @@ fn org_view(org: &Organization, state: &AppState, lang: Lang) -> OrgView {
         .map(|f| {
             let v = input.get(f).cloned().unwrap_or_default();
             let v = match (f, org.record.division_code.as_ref()) {
-                (Field::DivisionCode, Some(c)) => format!("{v}（{}）", state.divisions.full_name(c)),
+                (Field::DivisionCode, Some(c)) => {
+                    format!("{v}（{}）", state.divisions.full_name(c))
+                }
                 _ => v,
             };
             (f.label(lang).to_string(), v)
         })
         .collect();
-    let fields = [(lang.t("common.id").to_string(), org.id.to_string())].into_iter().chain(fields).collect();
+    let fields = [(lang.t("common.id").to_string(), org.id.to_string())]
+        .into_iter()
+        .chain(fields)
+        .collect();
     OrgView {
         id: org.id,
         name: org.record.name.clone(),
@@ -120,16 +141,26 @@ fn org_view(org: &Organization, state: &AppState, lang: Lang) -> OrgView {
 }
 
 fn history_lines(e: &orgs::Event, lang: Lang) -> Vec<String> {
-    let Ok(v) = serde_json::from_str::<serde_json::Value>(&e.detail) else { return Vec::new() };
+    let Ok(v) = serde_json::from_str::<serde_json::Value>(&e.detail) else {
+        return Vec::new();
+    };
     if let Some(changes) = v.get("changes").and_then(|c| c.as_array()) {
         return changes
             .iter()
             .filter_map(|c| {
                 let field = Field::from_code(c.get("field")?.as_str()?)?;
                 let show = |k: &str| {
-                    c.get(k).and_then(|x| x.as_str()).map(|s| display_value(field, s, lang)).unwrap_or_else(|| "—".into())
+                    c.get(k)
+                        .and_then(|x| x.as_str())
+                        .map(|s| display_value(field, s, lang))
+                        .unwrap_or_else(|| "—".into())
                 };
-                Some(format!("{}：{} → {}", field.label(lang), show("old"), show("new")))
+                Some(format!(
+                    "{}：{} → {}",
+                    field.label(lang),
+                    show("old"),
+                    show("new")
+                ))
             })
             .collect();
     }
@@ -159,8 +190,14 @@ pub async fn unit_page(
         .await?
         .into_iter()
         .map(|l| {
-            let to = l.valid_to.map(|d| d.to_string()).unwrap_or_else(|| lang.t("org.link_current").to_string());
-            let period = lang.tf("org.link_period", &[("from", &l.valid_from.to_string()), ("to", &to)]);
+            let to = l
+                .valid_to
+                .map(|d| d.to_string())
+                .unwrap_or_else(|| lang.t("org.link_current").to_string());
+            let period = lang.tf(
+                "org.link_period",
+                &[("from", &l.valid_from.to_string()), ("to", &to)],
+            );
             format!("{period}：{}", l.parent_name.unwrap_or_else(|| "—".into()))
         })
         .collect();
