@@ -173,7 +173,7 @@ async fn serve(db: Db, bind: SocketAddr) -> Result<()> {
 async fn generate(db: &Db, scale: Scale, seed: u64) -> Result<()> {
     let started = Instant::now();
     let index = shanghui_core::division::DivisionIndex::shipped();
-    let today = chrono::Utc::now().date_naive();
+    let today = shanghui_core::value::china_date(chrono::Utc::now());
     let spinner = indicatif::ProgressBar::new_spinner();
     spinner.set_message(format!("generating {scale} data"));
     spinner.enable_steady_tick(std::time::Duration::from_millis(120));

@@ -65,7 +65,7 @@ fn actor() -> Actor {
 
 fn date(raw: Option<&str>) -> Result<NaiveDate> {
     match raw {
-        None => Ok(chrono::Utc::now().date_naive()),
+        None => Ok(shanghui_core::value::china_date(chrono::Utc::now())),
         Some(r) => value::parse_date(r).with_context(|| format!("cannot read the date {r:?}")),
     }
 }
@@ -237,11 +237,14 @@ async fn import_file(db: &Db, file: &PathBuf, lang: Lang) -> Result<ExitCode> {
     let import_rows: Vec<ImportRow> = rows
         .iter()
         .map(|r| ImportRow {
-            place: format!("{} {}", r.sheet, r.row),
+            place: lang.tf(
+                "import.place",
+                &[("sheet", &r.sheet), ("row", &r.row.to_string())],
+            ),
             input: r.input.clone(),
         })
         .collect();
-    let today = chrono::Utc::now().date_naive();
+    let today = shanghui_core::value::china_date(chrono::Utc::now());
     match import(
         db,
         &Scope::all(),

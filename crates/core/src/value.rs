@@ -69,6 +69,12 @@ pub fn parse_decimal(input: &str) -> Option<f64> {
     f.is_finite().then_some(f)
 }
 
+/// The civil date in China (UTC+8, no daylight saving) at an instant: what "today" means to
+/// the people who use shanghui, whatever the server's time zone.
+pub fn china_date(now: chrono::DateTime<chrono::Utc>) -> NaiveDate {
+    (now + chrono::Duration::hours(8)).date_naive()
+}
+
 /// Excel's day zero is 1899-12-30 (its 1900 leap-year bug makes 1900-03-01 serial 61).
 pub fn from_excel_serial(serial: f64) -> Option<NaiveDate> {
     if !(1.0..2_958_466.0).contains(&serial) {

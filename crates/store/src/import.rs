@@ -56,6 +56,7 @@ pub async fn import(
     today: NaiveDate,
     actor: &Actor,
 ) -> Result<ApplySummary, ImportError> {
+    let started = std::time::Instant::now();
     let mut problems: Vec<RowProblem> = Vec::new();
     let mut push = |index: usize, problem: Problem| problems.push(RowProblem { index, problem });
 
@@ -302,7 +303,7 @@ pub async fn import(
                     i,
                     Problem::error(
                         Field::Uscc,
-                        Msg::new("problem.duplicate_in_file").with("row", &rows[first].place),
+                        Msg::new("problem.duplicate_in_file").with("place", &rows[first].place),
                     ),
                 );
             } else {
@@ -329,7 +330,7 @@ pub async fn import(
                 i,
                 Problem::error(
                     Field::Name,
-                    Msg::new("problem.duplicate_in_file").with("row", &rows[first].place),
+                    Msg::new("problem.duplicate_in_file").with("place", &rows[first].place),
                 ),
             );
         } else {
@@ -351,6 +352,11 @@ pub async fn import(
         }
     }
 
+    tracing::info!(
+        rows = rows.len(),
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        "import checked"
+    );
     if !problems.is_empty() {
         problems.sort_by_key(|p| p.index);
         return Err(ImportError::Rejected(problems));
@@ -375,7 +381,24 @@ pub async fn import(
             }
         })
         .collect();
-    Ok(registry::apply(db, scope, &ops, actor).await?)
+    let summary = match registry::apply(db, scope, &ops, actor).await {
+        Ok(s) => s,
+        Err(StoreError::RejectedRow { index, problems }) => {
+            return Err(ImportError::Rejected(
+                problems
+                    .into_iter()
+                    .map(|problem| RowProblem { index, problem })
+                    .collect(),
+            ));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    tracing::info!(
+        rows = rows.len(),
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        "import written"
+    );
+    Ok(summary)
 }
 
 /// A parent as written in a cell: `#123` or `名称 #123` (an ID, as exports write it), a credit

@@ -55,6 +55,12 @@ pub enum StoreError {
     /// The change breaks a rule of the registry; the problems say which, in the user's language.
     #[error("refused: {0:?}")]
     Rejected(Vec<Problem>),
+    /// Like `Rejected`, for operation `index` of a batch.
+    #[error("row {index} refused: {problems:?}")]
+    RejectedRow {
+        index: usize,
+        problems: Vec<Problem>,
+    },
     #[error("not found")]
     NotFound,
     /// Someone else saved the record after the caller read it.

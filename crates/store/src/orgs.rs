@@ -152,12 +152,43 @@ pub struct Counts {
 }
 
 impl Counts {
-    fn add(&mut self, kind: &str, n: i64) {
+    /// One unit of `kind`.
+    pub fn one(kind: OrgKind) -> Self {
+        let mut c = Counts::default();
+        c.add(kind, 1);
+        c
+    }
+    pub fn add(&mut self, kind: OrgKind, n: i64) {
         match kind {
-            "federation" => self.federations += n,
-            "branch" => self.branches += n,
-            _ => self.chambers += n,
+            OrgKind::Federation => self.federations += n,
+            OrgKind::Branch => self.branches += n,
+            OrgKind::Chamber => self.chambers += n,
         }
+    }
+    /// What a unit itself adds to its ancestors' counts: one of its kind while active.
+    pub fn of(record: &OrgDraft) -> Self {
+        if record.status == OrgStatus::Active {
+            Counts::one(record.kind)
+        } else {
+            Counts::default()
+        }
+    }
+    pub fn plus(self, o: Counts) -> Self {
+        Counts {
+            federations: self.federations + o.federations,
+            branches: self.branches + o.branches,
+            chambers: self.chambers + o.chambers,
+        }
+    }
+    pub fn minus(self, o: Counts) -> Self {
+        Counts {
+            federations: self.federations - o.federations,
+            branches: self.branches - o.branches,
+            chambers: self.chambers - o.chambers,
+        }
+    }
+    pub fn is_zero(&self) -> bool {
+        *self == Counts::default()
     }
 }
 
@@ -168,50 +199,92 @@ pub struct Child {
     pub below: Counts,
 }
 
+#[derive(sqlx::FromRow)]
+struct ChildRow {
+    #[sqlx(flatten)]
+    org: OrgRow,
+    below_federations: i64,
+    below_branches: i64,
+    below_chambers: i64,
+}
+
 /// The children of `parent` with the active units below each, for the tree browser. Federations
-/// and branches come first, then chambers, each by division and name.
+/// and branches come first, then chambers, each by division and name. The counts are kept on each
+/// row by the writes (see `registry`), so this reads one row per child whatever the subtree's size.
 pub async fn children(db: &Db, scope: &Scope, parent: &Organization) -> Result<Vec<Child>> {
     if !scope.contains(&parent.path) {
         return Err(StoreError::NotFound);
     }
     let sql = format!(
-        "select {COLUMNS} from organization where parent_id = $1 \
+        "select {COLUMNS}, below_federations, below_branches, below_chambers from organization where parent_id = $1 \
          order by case kind when 'federation' then 0 when 'branch' then 1 else 2 end, division_code, name"
     );
-    let rows: Vec<OrgRow> = with_db!(db, p => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).bind(parent.id).fetch_all(p).await)?;
-    let orgs = convert(rows)?;
-    // One pass over the subtree: each descendant is counted under the child whose path it extends.
-    let counts_sql = "select c.organization_id, d.kind, count(*) from organization c \
-         join organization d on d.path > c.path and d.path < substr(c.path, 1, length(c.path) - 1) || '0' \
-         where c.parent_id = $1 and d.status = 'active' group by c.organization_id, d.kind";
-    let counts: Vec<(i64, String, i64)> =
-        with_db!(db, p => sqlx::query_as(counts_sql).bind(parent.id).fetch_all(p).await)?;
-    let mut by_id: std::collections::HashMap<i64, Counts> = std::collections::HashMap::new();
-    for (id, kind, n) in counts {
-        by_id.entry(id).or_default().add(&kind, n);
-    }
-    Ok(orgs
-        .into_iter()
-        .map(|org| Child {
-            below: by_id.get(&org.id).copied().unwrap_or_default(),
-            org,
+    let rows: Vec<ChildRow> = with_db!(db, p => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).bind(parent.id).fetch_all(p).await)?;
+    rows.into_iter()
+        .map(|r| {
+            let below = Counts {
+                federations: r.below_federations,
+                branches: r.below_branches,
+                chambers: r.below_chambers,
+            };
+            Ok(Child {
+                org: Organization::try_from(r.org)?,
+                below,
+            })
         })
-        .collect())
+        .collect()
 }
 
 /// Active units strictly below `org`.
 pub async fn counts_below(db: &Db, org: &Organization) -> Result<Counts> {
-    let sql = "select kind, count(*) from organization where path > $1 and path < $2 and status = 'active' group by kind";
-    let rows: Vec<(String, i64)> = with_db!(db, p => sqlx::query_as(sql)
-        .bind(org.path.as_str())
-        .bind(org.path.upper_bound())
-        .fetch_all(p)
-        .await)?;
-    let mut c = Counts::default();
-    for (k, n) in rows {
-        c.add(&k, n);
+    let sql = "select below_federations, below_branches, below_chambers from organization where organization_id = $1";
+    let (federations, branches, chambers): (i64, i64, i64) =
+        with_db!(db, p => sqlx::query_as(sql).bind(org.id).fetch_one(p).await)?;
+    Ok(Counts {
+        federations,
+        branches,
+        chambers,
+    })
+}
+
+/// Recomputes every unit's counts from the tree itself and lists the ids whose stored counts
+/// differ (empty when the maintained counts are right). With `repair`, writes the right ones.
+pub async fn verify_counts(db: &Db, repair: bool) -> Result<Vec<i64>> {
+    let rows: Vec<(i64, String, String, String, i64, i64, i64)> = with_db!(db, p => sqlx::query_as(
+        "select organization_id, path, kind, status, below_federations, below_branches, below_chambers from organization")
+        .fetch_all(p).await)?;
+    let mut computed: std::collections::HashMap<i64, Counts> = std::collections::HashMap::new();
+    for (_, path, kind, status, ..) in &rows {
+        if status != "active" {
+            continue;
+        }
+        let kind =
+            OrgKind::from_code(kind).ok_or_else(|| StoreError::Corrupt(format!("kind {kind}")))?;
+        let path = OrgPath::parse(path).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let ids = path.ids();
+        for a in &ids[..ids.len() - 1] {
+            computed.entry(*a).or_default().add(kind, 1);
+        }
     }
-    Ok(c)
+    let mut wrong = Vec::new();
+    for (id, _, _, _, f, b, c) in &rows {
+        let want = computed.get(id).copied().unwrap_or_default();
+        if want
+            != (Counts {
+                federations: *f,
+                branches: *b,
+                chambers: *c,
+            })
+        {
+            wrong.push(*id);
+            if repair {
+                with_db!(db, p => sqlx::query(
+                    "update organization set below_federations = $1, below_branches = $2, below_chambers = $3 where organization_id = $4")
+                    .bind(want.federations).bind(want.branches).bind(want.chambers).bind(*id).execute(p).await.map(|_| ()))?;
+            }
+        }
+    }
+    Ok(wrong)
 }
 
 /// The ancestors of `org` that lie in `scope`, from the top down (for breadcrumbs).

@@ -13,7 +13,7 @@ use shanghui_core::org::{OrgDraft, OrgKind, OrgStatus, Organization, check_place
 use shanghui_core::tree::{MoveError, OrgPath, plan_move};
 use shanghui_core::{Problem, Scope};
 
-use crate::orgs::{COLUMNS, OrgRow};
+use crate::orgs::{COLUMNS, Counts, OrgRow};
 use crate::{Actor, Db, Result, StoreError};
 
 /// What an import (or any batch) asks to be done, already checked against the registry.
@@ -101,23 +101,43 @@ fn placement(draft: &OrgDraft, parent: Option<&Organization>) -> Result<()> {
     .map_err(|m| StoreError::rejected(Problem::error(Field::Parent, m)))
 }
 
-static TEMP_PATH: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+/// A record about to be inserted, with its id and path chosen.
+pub(crate) struct NewRow<'a> {
+    id: i64,
+    parent_id: Option<i64>,
+    path: OrgPath,
+    draft: &'a OrgDraft,
+}
 
-/// A unique placeholder path for the moment between insert and knowing the new id.
-fn temp_path() -> String {
-    let n = TEMP_PATH.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    format!(
-        "!{}-{}-{n}",
-        std::process::id(),
-        Utc::now().timestamp_nanos_opt().unwrap_or(0)
-    )
+/// Count changes owed to the ancestors of changed units, written once at the end of a
+/// transaction: an import of thousands of chambers touches each federation's row once.
+#[derive(Default)]
+/// Kept in id order: concurrent transactions then lock the same rows in the same order and
+/// cannot deadlock on them.
+pub(crate) struct Deltas(BTreeMap<i64, Counts>);
+
+impl Deltas {
+    /// Owes `delta` to every ancestor of the unit at `path` (not the unit itself).
+    fn add(&mut self, path: &OrgPath, delta: Counts) {
+        if delta.is_zero() {
+            return;
+        }
+        let ids = path.ids();
+        for id in &ids[..ids.len() - 1] {
+            let e = self.0.entry(*id).or_default();
+            *e = e.plus(delta);
+        }
+    }
+    fn drain(&mut self) -> impl Iterator<Item = (i64, Counts)> + use<> {
+        std::mem::take(&mut self.0).into_iter()
+    }
 }
 
 macro_rules! backend_ops {
     ($module:ident, $DB:ty, $extra:ident) => {
         pub(crate) mod $module {
             use super::*;
-            use super::$extra::after_explicit_ids;
+            use super::$extra::{begin, reserve_ids};
             use sqlx::{Pool, QueryBuilder, Transaction};
 
             type DB = $DB;
@@ -255,41 +275,128 @@ macro_rules! backend_ops {
                 Ok(())
             }
 
-            /// Inserts a checked record below `parent` and gives its id and path.
+            /// Writes the accumulated count changes, one statement per changed unit.
+            async fn flush(tx: &mut Tx, deltas: &mut Deltas) -> Result<()> {
+                for (id, d) in deltas.drain() {
+                    if d.is_zero() {
+                        continue;
+                    }
+                    sqlx::query(
+                        "update organization set below_federations = below_federations + $1, \
+                         below_branches = below_branches + $2, below_chambers = below_chambers + $3 \
+                         where organization_id = $4",
+                    )
+                    .bind(d.federations)
+                    .bind(d.branches)
+                    .bind(d.chambers)
+                    .bind(id)
+                    .execute(&mut **tx)
+                    .await?;
+                }
+                Ok(())
+            }
+
+            /// Writes new records whose ids and paths are already chosen (see `reserve_ids`):
+            /// multi-row statements for the records, their first membership period and their
+            /// creation event, because per-statement overhead dominates large imports.
+            pub(crate) async fn insert_rows(
+                tx: &mut Tx,
+                deltas: &mut Deltas,
+                rows: &[NewRow<'_>],
+                action: &str,
+                actor: &Actor,
+            ) -> Result<()> {
+                let now = Utc::now();
+                let today = shanghui_core::value::china_date(now);
+                let who = actor.label();
+                // 30 columns: 800 rows stay under SQLite's 32,766 bound parameters.
+                for chunk in rows.chunks(800) {
+                    let mut qb: QueryBuilder<DB> = QueryBuilder::new(
+                        "insert into organization (organization_id, parent_id, path, kind, level, name, uscc, \
+                         uscc_override_reason, category, founded_on, division_code, registered, unregistered_reason, \
+                         party_org, party_org_form, party_org_reason, members_unit, members_individual, members_total, \
+                         council_size, standing_council_size, president, secretary_general, last_reelection, status, \
+                         dissolved_on, version, created_at, updated_at) ",
+                    );
+                    qb.push_values(chunk, |mut b, r| {
+                        let d = r.draft;
+                        b.push_bind(r.id)
+                            .push_bind(r.parent_id)
+                            .push_bind(r.path.as_str().to_string())
+                            .push_bind(d.kind.code())
+                            .push_bind(d.level.map(|l| l.code()))
+                            .push_bind(d.name.clone())
+                            .push_bind(d.uscc.as_ref().map(|u| u.as_str().to_string()))
+                            .push_bind(d.uscc_override_reason.clone())
+                            .push_bind(d.category.map(|c| c.code()))
+                            .push_bind(d.founded_on)
+                            .push_bind(d.division_code.as_ref().map(|c| c.as_str().to_string()))
+                            .push_bind(d.registered)
+                            .push_bind(d.unregistered_reason.clone())
+                            .push_bind(d.party_org)
+                            .push_bind(d.party_org_form.map(|f| f.code()))
+                            .push_bind(d.party_org_reason.clone())
+                            .push_bind(d.members_unit)
+                            .push_bind(d.members_individual)
+                            .push_bind(d.members_total)
+                            .push_bind(d.council_size)
+                            .push_bind(d.standing_council_size)
+                            .push_bind(d.president.clone())
+                            .push_bind(d.secretary_general.clone())
+                            .push_bind(d.last_reelection)
+                            .push_bind(d.status.code())
+                            .push_bind(d.dissolved_on)
+                            .push_bind(1i64)
+                            .push_bind(now)
+                            .push_bind(now);
+                    });
+                    qb.build().execute(&mut **tx).await?;
+                    // Membership starts at founding where known: a unit entered today may have
+                    // belonged to its federation for years.
+                    let mut links: QueryBuilder<DB> =
+                        QueryBuilder::new("insert into organization_link (organization_id, parent_id, valid_from, valid_to) ");
+                    links.push_values(chunk, |mut b, r| {
+                        b.push_bind(r.id)
+                            .push_bind(r.parent_id)
+                            .push_bind(r.draft.founded_on.unwrap_or(today))
+                            .push_bind(r.draft.dissolved_on);
+                    });
+                    links.build().execute(&mut **tx).await?;
+                    let mut events: QueryBuilder<DB> = QueryBuilder::new(
+                        "insert into organization_event (organization_id, action, effective_on, actor, detail, created_at) ",
+                    );
+                    events.push_values(chunk, |mut b, r| {
+                        b.push_bind(r.id)
+                            .push_bind(action.to_string())
+                            .push_bind(r.draft.founded_on)
+                            .push_bind(who.clone())
+                            .push_bind(created_json(r.draft))
+                            .push_bind(now);
+                    });
+                    events.build().execute(&mut **tx).await?;
+                }
+                for r in rows {
+                    deltas.add(&r.path, Counts::of(r.draft));
+                }
+                Ok(())
+            }
+
+            /// Inserts one checked record below `parent` and gives its id and path.
             pub(crate) async fn insert(
                 tx: &mut Tx,
+                deltas: &mut Deltas,
                 parent: Option<(i64, &OrgPath)>,
                 draft: &OrgDraft,
                 action: &str,
                 actor: &Actor,
             ) -> Result<(i64, OrgPath)> {
-                let now = Utc::now();
-                let sql = "insert into organization (parent_id, path, kind, level, name, uscc, uscc_override_reason, \
-                    category, founded_on, division_code, registered, unregistered_reason, party_org, party_org_form, \
-                    party_org_reason, members_unit, members_individual, members_total, council_size, \
-                    standing_council_size, president, secretary_general, last_reelection, status, dissolved_on, \
-                    version, created_at, updated_at) values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, \
-                    $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, 1, $26, $26) returning organization_id";
-                let q = sqlx::query(sql).bind(parent.map(|p| p.0)).bind(temp_path());
-                let row = bind_draft(q, draft).bind(now).fetch_one(&mut **tx).await?;
-                let id: i64 = sqlx::Row::try_get(&row, 0)?;
+                let id = reserve_ids(tx, 1).await?[0];
                 let path = match parent {
                     Some((_, pp)) => pp.child(id),
                     None => OrgPath::root(id),
                 };
-                sqlx::query("update organization set path = $1 where organization_id = $2")
-                    .bind(path.as_str())
-                    .bind(id)
-                    .execute(&mut **tx)
-                    .await?;
-                // Membership starts at founding where known: a unit entered today may have belonged
-                // to its federation for years.
-                let from = draft.founded_on.unwrap_or_else(|| now.date_naive());
-                open_link(tx, id, parent.map(|p| p.0), from).await?;
-                if let Some(d) = draft.dissolved_on {
-                    close_link(tx, id, d).await?;
-                }
-                event(tx, id, action, Some(from), actor, &created_json(draft)).await?;
+                let row = NewRow { id, parent_id: parent.map(|p| p.0), path: path.clone(), draft };
+                insert_rows(tx, deltas, std::slice::from_ref(&row), action, actor).await?;
                 Ok((id, path))
             }
 
@@ -300,7 +407,7 @@ macro_rules! backend_ops {
                 draft: &OrgDraft,
                 actor: &Actor,
             ) -> Result<Organization> {
-                let mut tx = pool.begin().await?;
+                let mut tx = begin(pool).await?;
                 let parent = match parent_id {
                     Some(p) => Some(require(&mut tx, scope, p).await?),
                     // Only the operator (whole-registry scope) may create a root.
@@ -312,7 +419,9 @@ macro_rules! backend_ops {
                 if !dups.is_empty() {
                     return Err(StoreError::Rejected(dups));
                 }
-                let (id, _) = insert(&mut tx, parent.as_ref().map(|p| (p.id, &p.path)), draft, "create", actor).await?;
+                let mut deltas = Deltas::default();
+                let (id, _) = insert(&mut tx, &mut deltas, parent.as_ref().map(|p| (p.id, &p.path)), draft, "create", actor).await?;
+                flush(&mut tx, &mut deltas).await?;
                 let org = require(&mut tx, &Scope::all(), id).await?;
                 tx.commit().await?;
                 Ok(org)
@@ -325,9 +434,43 @@ macro_rules! backend_ops {
                     .await?)
             }
 
+            /// An edit of a unit with children (its kind, level or division) must leave every
+            /// child placed as the rules require.
+            async fn children_still_fit(tx: &mut Tx, id: i64, draft: &OrgDraft) -> Result<()> {
+                let sql = format!("select {COLUMNS} from organization where parent_id = $1 and status = 'active'");
+                let rows: Vec<OrgRow> =
+                    sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).bind(id).fetch_all(&mut **tx).await?;
+                let mut problems = Vec::new();
+                for child in rows.into_iter().map(Organization::try_from) {
+                    let child = child?;
+                    let c = &child.record;
+                    if let Err(m) = check_placement(
+                        c.kind,
+                        c.level,
+                        c.division_code.as_ref(),
+                        Some((draft.kind, draft.level, draft.division_code.as_ref())),
+                    ) {
+                        let msg = if m.key == "problem.outside_parent_division" {
+                            Msg::new("problem.child_outside_division")
+                                .with("name", &c.name)
+                                .with("id", child.id)
+                                .with("value", c.division_code.as_ref().map(|d| d.to_string()).unwrap_or_default())
+                        } else {
+                            Msg::new("problem.child_placement").with("name", &c.name).with("id", child.id).with_key("reason", m.key)
+                        };
+                        problems.push(Problem::general(msg));
+                        if problems.len() >= 20 {
+                            break;
+                        }
+                    }
+                }
+                if problems.is_empty() { Ok(()) } else { Err(StoreError::Rejected(problems)) }
+            }
+
             /// Writes `draft` over the record if it still has `expected_version`.
             pub(crate) async fn overwrite(
                 tx: &mut Tx,
+                deltas: &mut Deltas,
                 current: &Organization,
                 expected_version: i64,
                 draft: &OrgDraft,
@@ -347,10 +490,10 @@ macro_rules! backend_ops {
                                 Msg::new("problem.has_active_children").with("count", n),
                             )));
                         }
-                        close_link(tx, current.id, draft.dissolved_on.unwrap_or_else(|| Utc::now().date_naive())).await?;
+                        close_link(tx, current.id, draft.dissolved_on.unwrap_or_else(|| shanghui_core::value::china_date(Utc::now()))).await?;
                     }
                     (OrgStatus::Dissolved, OrgStatus::Active) => {
-                        open_link(tx, current.id, current.parent_id, Utc::now().date_naive()).await?;
+                        open_link(tx, current.id, current.parent_id, shanghui_core::value::china_date(Utc::now())).await?;
                     }
                     _ => {}
                 }
@@ -370,6 +513,7 @@ macro_rules! backend_ops {
                 if done.rows_affected() == 0 {
                     return Err(StoreError::Conflict);
                 }
+                deltas.add(&current.path, Counts::of(draft).minus(Counts::of(&current.record)));
                 event(tx, current.id, action, None, actor, &changes_json(&changed)).await
             }
 
@@ -381,18 +525,21 @@ macro_rules! backend_ops {
                 draft: &OrgDraft,
                 actor: &Actor,
             ) -> Result<Organization> {
-                let mut tx = pool.begin().await?;
+                let mut tx = begin(pool).await?;
                 let current = require(&mut tx, scope, id).await?;
                 let parent = match current.parent_id {
                     Some(p) => Some(require(&mut tx, &Scope::all(), p).await?),
                     None => None,
                 };
                 placement(draft, parent.as_ref())?;
+                children_still_fit(&mut tx, id, draft).await?;
                 let dups = duplicates(&mut tx, draft, current.parent_id, id).await?;
                 if !dups.is_empty() {
                     return Err(StoreError::Rejected(dups));
                 }
-                overwrite(&mut tx, &current, expected_version, draft, "update", actor).await?;
+                let mut deltas = Deltas::default();
+                overwrite(&mut tx, &mut deltas, &current, expected_version, draft, "update", actor).await?;
+                flush(&mut tx, &mut deltas).await?;
                 let org = require(&mut tx, &Scope::all(), id).await?;
                 tx.commit().await?;
                 Ok(org)
@@ -401,11 +548,30 @@ macro_rules! backend_ops {
             /// Moves the subtree at `node` below `new_parent` (both already checked to be in scope).
             pub(crate) async fn relocate(
                 tx: &mut Tx,
+                deltas: &mut Deltas,
                 node: &Organization,
                 new_parent: &Organization,
                 on: NaiveDate,
                 actor: &Actor,
             ) -> Result<()> {
+                if node.record.status == OrgStatus::Dissolved {
+                    return Err(StoreError::rejected(Problem::error(Field::Parent, Msg::new("problem.move_dissolved"))));
+                }
+                // A move ends the current membership period, so it cannot be dated before it began.
+                let since: Option<NaiveDate> = sqlx::query_scalar(
+                    "select max(valid_from) from organization_link where organization_id = $1 and valid_to is null",
+                )
+                .bind(node.id)
+                .fetch_one(&mut **tx)
+                .await?;
+                if let Some(since) = since
+                    && on < since
+                {
+                    return Err(StoreError::rejected(Problem::error(
+                        Field::Parent,
+                        Msg::new("problem.move_before_link").with("from", since),
+                    )));
+                }
                 let to = plan_move(&node.path, &new_parent.path).map_err(|e| {
                     StoreError::rejected(Problem::error(
                         Field::Parent,
@@ -421,6 +587,18 @@ macro_rules! backend_ops {
                     return Err(StoreError::rejected(p));
                 }
                 let from = &node.path;
+                // The counts travel with the subtree: off the old ancestors, onto the new ones.
+                // Pending changes are written first so the subtree's stored counts are whole.
+                flush(tx, deltas).await?;
+                let (f, b, c): (i64, i64, i64) = sqlx::query_as(
+                    "select below_federations, below_branches, below_chambers from organization where organization_id = $1",
+                )
+                .bind(node.id)
+                .fetch_one(&mut **tx)
+                .await?;
+                let moving = Counts { federations: f, branches: b, chambers: c }.plus(Counts::of(&node.record));
+                deltas.add(from, Counts::default().minus(moving));
+                deltas.add(&to, moving);
                 sqlx::query("update organization set path = $1 || substr(path, $2) where path >= $3 and path < $4")
                     .bind(to.as_str())
                     .bind(from.as_str().len() as i32 + 1)
@@ -454,10 +632,12 @@ macro_rules! backend_ops {
                 on: NaiveDate,
                 actor: &Actor,
             ) -> Result<Organization> {
-                let mut tx = pool.begin().await?;
+                let mut tx = begin(pool).await?;
                 let node = require(&mut tx, scope, id).await?;
                 let parent = require(&mut tx, scope, new_parent).await?;
-                relocate(&mut tx, &node, &parent, on, actor).await?;
+                let mut deltas = Deltas::default();
+                relocate(&mut tx, &mut deltas, &node, &parent, on, actor).await?;
+                flush(&mut tx, &mut deltas).await?;
                 let org = require(&mut tx, &Scope::all(), id).await?;
                 tx.commit().await?;
                 Ok(org)
@@ -470,7 +650,7 @@ macro_rules! backend_ops {
                 on: NaiveDate,
                 actor: &Actor,
             ) -> Result<Organization> {
-                let mut tx = pool.begin().await?;
+                let mut tx = begin(pool).await?;
                 let node = require(&mut tx, scope, id).await?;
                 if let (OrgStatus::Dissolved, Some(d)) = (node.record.status, node.record.dissolved_on) {
                     return Err(StoreError::rejected(Problem::error(
@@ -489,7 +669,9 @@ macro_rules! backend_ops {
                 let mut draft = node.record.clone();
                 draft.status = OrgStatus::Dissolved;
                 draft.dissolved_on = Some(on);
-                overwrite(&mut tx, &node, node.version, &draft, "dissolve", actor).await?;
+                let mut deltas = Deltas::default();
+                overwrite(&mut tx, &mut deltas, &node, node.version, &draft, "dissolve", actor).await?;
+                flush(&mut tx, &mut deltas).await?;
                 let org = require(&mut tx, &Scope::all(), id).await?;
                 tx.commit().await?;
                 Ok(org)
@@ -498,25 +680,45 @@ macro_rules! backend_ops {
             /// Applies checked operations in one transaction: creates first (parents before the
             /// children that refer to them), then updates and moves.
             pub(crate) async fn apply(pool: &Pool<DB>, scope: &Scope, ops: &[Op], actor: &Actor) -> Result<ApplySummary> {
-                let mut tx = pool.begin().await?;
+                let mut tx = begin(pool).await?;
+                let mut deltas = Deltas::default();
                 let mut created: Vec<Option<(i64, OrgPath)>> = vec![None; ops.len()];
+                // Thousands of new chambers share a few hundred parents: read each once.
+                let mut parents: std::collections::HashMap<i64, OrgPath> = std::collections::HashMap::new();
                 let mut summary = ApplySummary::default();
-                for i in creation_order(ops)? {
+                let order = creation_order(ops)?;
+                let creates: Vec<usize> = order.into_iter().filter(|&i| matches!(ops[i], Op::Create { .. })).collect();
+                let ids = reserve_ids(&mut tx, creates.len()).await?;
+                let mut rows: Vec<NewRow<'_>> = Vec::with_capacity(creates.len());
+                for (&i, &id) in creates.iter().zip(&ids) {
                     let Op::Create { parent, draft } = &ops[i] else { continue };
                     let parent_at = match parent {
                         ParentRef::None => None,
-                        ParentRef::Existing(id) => {
-                            let p = require(&mut tx, scope, *id).await?;
-                            Some((p.id, p.path))
-                        }
+                        ParentRef::Existing(pid) => match parents.get(pid) {
+                            Some(path) => Some((*pid, path.clone())),
+                            None => {
+                                let p = require(&mut tx, scope, *pid).await?;
+                                parents.insert(p.id, p.path.clone());
+                                Some((p.id, p.path))
+                            }
+                        },
                         ParentRef::Batch(j) => created[*j].clone(),
                     };
-                    let (id, path) = insert(&mut tx, parent_at.as_ref().map(|(i, p)| (*i, p)), draft, "import", actor).await?;
-                    created[i] = Some((id, path));
-                    summary.created += 1;
+                    let path = match &parent_at {
+                        Some((_, pp)) => pp.child(id),
+                        None => OrgPath::root(id),
+                    };
+                    created[i] = Some((id, path.clone()));
+                    rows.push(NewRow { id, parent_id: parent_at.map(|(p, _)| p), path, draft });
                 }
-                for op in ops {
+                insert_rows(&mut tx, &mut deltas, &rows, "import", actor).await?;
+                summary.created = rows.len();
+                for (index, op) in ops.iter().enumerate() {
                     let Op::Update { id, draft, new_parent } = op else { continue };
+                    let at_row = |e: StoreError| match e {
+                        StoreError::Rejected(problems) => StoreError::RejectedRow { index, problems },
+                        other => other,
+                    };
                     let current = require(&mut tx, scope, *id).await?;
                     let np = match new_parent {
                         Some(ParentRef::Existing(p)) => Some(*p),
@@ -525,35 +727,37 @@ macro_rules! backend_ops {
                     };
                     if let Some(np) = np {
                         let parent = require(&mut tx, scope, np).await?;
-                        relocate(&mut tx, &current, &parent, Utc::now().date_naive(), actor).await?;
+                        relocate(&mut tx, &mut deltas, &current, &parent, shanghui_core::value::china_date(Utc::now()), actor)
+                            .await
+                            .map_err(at_row)?;
                         summary.moved += 1;
                     }
                     let current = require(&mut tx, scope, *id).await?;
                     if !changes(&current.record, draft).is_empty() {
-                        overwrite(&mut tx, &current, current.version, draft, "import", actor).await?;
+                        children_still_fit(&mut tx, *id, draft).await.map_err(at_row)?;
+                        overwrite(&mut tx, &mut deltas, &current, current.version, draft, "import", actor)
+                            .await
+                            .map_err(at_row)?;
                         summary.updated += 1;
                     } else {
                         summary.unchanged += 1;
                     }
                 }
+                flush(&mut tx, &mut deltas).await?;
                 tx.commit().await?;
                 summary.ids = created.into_iter().map(|c| c.map(|(id, _)| id)).collect();
                 Ok(summary)
             }
 
-            /// Inserts a generated tree fast: explicit ids, multi-row statements, one
-            /// transaction. `parents[i]` is the index of row i's parent within `rows` (earlier
-            /// rows only) or `None` for a root.
+            /// Inserts a generated tree in one transaction. `rows[i].0` is the index of row i's
+            /// parent within `rows` (an earlier row) or `None` for a root.
             pub(crate) async fn bulk_insert(
                 pool: &Pool<DB>,
                 rows: &[(Option<usize>, OrgDraft)],
                 actor: &Actor,
             ) -> Result<Vec<i64>> {
-                let mut tx = pool.begin().await?;
-                let base: i64 = sqlx::query_scalar("select coalesce(max(organization_id), 0) from organization")
-                    .fetch_one(&mut *tx)
-                    .await?;
-                let ids: Vec<i64> = (0..rows.len() as i64).map(|i| base + 1 + i).collect();
+                let mut tx = begin(pool).await?;
+                let ids = reserve_ids(&mut tx, rows.len()).await?;
                 let mut paths: Vec<OrgPath> = Vec::with_capacity(rows.len());
                 for (i, (parent, _)) in rows.iter().enumerate() {
                     let p = match parent {
@@ -563,74 +767,19 @@ macro_rules! backend_ops {
                     };
                     paths.push(p);
                 }
-                let now = Utc::now();
-                let today = now.date_naive();
-                let indexed: Vec<usize> = (0..rows.len()).collect();
-                for chunk in indexed.chunks(1000) {
-                    let mut qb: QueryBuilder<DB> = QueryBuilder::new(
-                        "insert into organization (organization_id, parent_id, path, kind, level, name, uscc, \
-                         uscc_override_reason, category, founded_on, division_code, registered, unregistered_reason, \
-                         party_org, party_org_form, party_org_reason, members_unit, members_individual, members_total, \
-                         council_size, standing_council_size, president, secretary_general, last_reelection, status, \
-                         dissolved_on, version, created_at, updated_at) ",
-                    );
-                    qb.push_values(chunk, |mut b, &i| {
-                        let (parent, d) = &rows[i];
-                        b.push_bind(ids[i])
-                            .push_bind(parent.map(|j| ids[j]))
-                            .push_bind(paths[i].as_str().to_string())
-                            .push_bind(d.kind.code())
-                            .push_bind(d.level.map(|l| l.code()))
-                            .push_bind(d.name.clone())
-                            .push_bind(d.uscc.as_ref().map(|u| u.as_str().to_string()))
-                            .push_bind(d.uscc_override_reason.clone())
-                            .push_bind(d.category.map(|c| c.code()))
-                            .push_bind(d.founded_on)
-                            .push_bind(d.division_code.as_ref().map(|c| c.as_str().to_string()))
-                            .push_bind(d.registered)
-                            .push_bind(d.unregistered_reason.clone())
-                            .push_bind(d.party_org)
-                            .push_bind(d.party_org_form.map(|f| f.code()))
-                            .push_bind(d.party_org_reason.clone())
-                            .push_bind(d.members_unit)
-                            .push_bind(d.members_individual)
-                            .push_bind(d.members_total)
-                            .push_bind(d.council_size)
-                            .push_bind(d.standing_council_size)
-                            .push_bind(d.president.clone())
-                            .push_bind(d.secretary_general.clone())
-                            .push_bind(d.last_reelection)
-                            .push_bind(d.status.code())
-                            .push_bind(d.dissolved_on)
-                            .push_bind(1i64)
-                            .push_bind(now)
-                            .push_bind(now);
-                    });
-                    qb.build().execute(&mut *tx).await?;
-                    let mut links: QueryBuilder<DB> =
-                        QueryBuilder::new("insert into organization_link (organization_id, parent_id, valid_from, valid_to) ");
-                    links.push_values(chunk, |mut b, &i| {
-                        let (parent, d) = &rows[i];
-                        b.push_bind(ids[i])
-                            .push_bind(parent.map(|j| ids[j]))
-                            .push_bind(d.founded_on.unwrap_or(today))
-                            .push_bind(d.dissolved_on);
-                    });
-                    links.build().execute(&mut *tx).await?;
-                    let mut events: QueryBuilder<DB> = QueryBuilder::new(
-                        "insert into organization_event (organization_id, action, effective_on, actor, detail, created_at) ",
-                    );
-                    events.push_values(chunk, |mut b, &i| {
-                        b.push_bind(ids[i])
-                            .push_bind("generate")
-                            .push_bind(rows[i].1.founded_on)
-                            .push_bind(actor.label())
-                            .push_bind("{}")
-                            .push_bind(now);
-                    });
-                    events.build().execute(&mut *tx).await?;
-                }
-                after_explicit_ids(&mut tx).await?;
+                let new: Vec<NewRow<'_>> = rows
+                    .iter()
+                    .enumerate()
+                    .map(|(i, (parent, draft))| NewRow {
+                        id: ids[i],
+                        parent_id: parent.map(|j| ids[j]),
+                        path: paths[i].clone(),
+                        draft,
+                    })
+                    .collect();
+                let mut deltas = Deltas::default();
+                insert_rows(&mut tx, &mut deltas, &new, "generate", actor).await?;
+                flush(&mut tx, &mut deltas).await?;
                 tx.commit().await?;
                 Ok(ids)
             }
@@ -642,26 +791,47 @@ backend_ops!(sqlite, sqlx::Sqlite, sqlite_extra);
 backend_ops!(postgres, sqlx::Postgres, postgres_extra);
 
 mod sqlite_extra {
-    pub(crate) async fn after_explicit_ids(
-        _tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
-    ) -> crate::Result<()> {
-        // SQLite's autoincrement follows explicit ids by itself.
-        Ok(())
+    use sqlx::{Pool, Sqlite, Transaction};
+
+    /// Takes the write lock at once: a deferred transaction that reads first and writes later
+    /// fails with "database is locked" under concurrent writers instead of waiting its turn.
+    pub(crate) async fn begin(pool: &Pool<Sqlite>) -> crate::Result<Transaction<'static, Sqlite>> {
+        Ok(pool.begin_with("BEGIN IMMEDIATE").await?)
+    }
+
+    /// `n` fresh ids; safe because the transaction holds SQLite's single write lock.
+    pub(crate) async fn reserve_ids(
+        tx: &mut Transaction<'static, Sqlite>,
+        n: usize,
+    ) -> crate::Result<Vec<i64>> {
+        let base: i64 =
+            sqlx::query_scalar("select coalesce(max(organization_id), 0) + 1 from organization")
+                .fetch_one(&mut **tx)
+                .await?;
+        Ok((0..n as i64).map(|i| base + i).collect())
     }
 }
 
 mod postgres_extra {
-    pub(crate) async fn after_explicit_ids(
-        tx: &mut sqlx::Transaction<'static, sqlx::Postgres>,
-    ) -> crate::Result<()> {
-        // An identity column does not see explicit ids: move its sequence past them.
-        sqlx::query(
-            "select setval(pg_get_serial_sequence('organization', 'organization_id'), \
-             (select coalesce(max(organization_id), 1) from organization))",
+    use sqlx::{Pool, Postgres, Transaction};
+
+    pub(crate) async fn begin(
+        pool: &Pool<Postgres>,
+    ) -> crate::Result<Transaction<'static, Postgres>> {
+        Ok(pool.begin().await?)
+    }
+
+    /// `n` ids from the identity sequence, reserved for this transaction.
+    pub(crate) async fn reserve_ids(
+        tx: &mut Transaction<'static, Postgres>,
+        n: usize,
+    ) -> crate::Result<Vec<i64>> {
+        Ok(sqlx::query_scalar(
+            "select nextval(pg_get_serial_sequence('organization', 'organization_id')) from generate_series(1, $1)",
         )
-        .execute(&mut **tx)
-        .await?;
-        Ok(())
+        .bind(n as i64)
+        .fetch_all(&mut **tx)
+        .await?)
     }
 }
 

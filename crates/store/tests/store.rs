@@ -279,6 +279,11 @@ async fn registry_lifecycle_on_every_backend() {
             1
         );
         assert_eq!(orgs::search(db, &all, "%", 10).await.unwrap().len(), 0);
+        assert_eq!(
+            orgs::verify_counts(db, false).await.unwrap(),
+            Vec::<i64>::new(),
+            "maintained counts drifted"
+        );
     }
 }
 
@@ -374,5 +379,10 @@ async fn import_is_all_or_nothing_on_every_backend() {
             .await
             .unwrap();
         assert_eq!((s.created, s.updated, s.unchanged), (0, 0, rows.len()));
+        assert_eq!(
+            orgs::verify_counts(db, false).await.unwrap(),
+            Vec::<i64>::new(),
+            "maintained counts drifted"
+        );
     }
 }

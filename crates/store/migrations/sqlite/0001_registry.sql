@@ -38,6 +38,11 @@ create table organization (
     last_reelection date,
     status text not null default 'active',
     dissolved_on date,
+    -- Active units strictly below, kept up to date by every write so that the tree page reads
+    -- them instead of counting a subtree (the national root has about 80,000 units below it).
+    below_federations integer not null default 0,
+    below_branches integer not null default 0,
+    below_chambers integer not null default 0,
     version integer not null default 1,
     created_at timestamp not null,
     updated_at timestamp not null

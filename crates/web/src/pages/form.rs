@@ -3,8 +3,7 @@
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::Form;
-use axum::extract::{Extension, Path, State};
+use axum::extract::{Extension, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use shanghui_core::field::Field;
@@ -15,8 +14,8 @@ use shanghui_core::problem::Severity;
 use shanghui_core::{Lang, Msg, Problem, value};
 use shanghui_store::{StoreError, orgs, registry};
 
-use super::Viewer;
 use super::tree::unit_page;
+use super::{OrgId, Posted, Viewer};
 use crate::csrf::{self, Token};
 use crate::lang::ReaderLang;
 use crate::{AppError, AppState};
@@ -180,14 +179,14 @@ fn form_page(
 }
 
 /// A posted form: the CSRF token, the version the editor started from, and the fields.
-struct Posted {
+struct FormFields {
     token: Option<String>,
     version: i64,
     input: OrgInput,
 }
 
-fn read_posted(pairs: Vec<(String, String)>) -> Posted {
-    let mut p = Posted {
+fn read_posted(pairs: Vec<(String, String)>) -> FormFields {
+    let mut p = FormFields {
         token: None,
         version: 0,
         input: OrgInput::new(),
@@ -228,7 +227,7 @@ pub async fn edit_page(
     viewer: Viewer,
     ReaderLang(lang): ReaderLang,
     Extension(csrf): Extension<Token>,
-    Path(id): Path<i64>,
+    OrgId(id): OrgId,
 ) -> Result<FormPage, AppError> {
     let org = orgs::require(&state.db, &viewer.scope, id).await?;
     let mut crumbs = orgs::ancestors(&state.db, &viewer.scope, &org).await?;
@@ -252,8 +251,8 @@ pub async fn edit_save(
     viewer: Viewer,
     ReaderLang(lang): ReaderLang,
     Extension(csrf): Extension<Token>,
-    Path(id): Path<i64>,
-    Form(pairs): Form<Vec<(String, String)>>,
+    OrgId(id): OrgId,
+    Posted(pairs): Posted<Vec<(String, String)>>,
 ) -> Result<Response, AppError> {
     let posted = read_posted(pairs);
     if !csrf::verify(&csrf, posted.token.as_deref()) {
@@ -319,7 +318,7 @@ pub async fn new_page(
     viewer: Viewer,
     ReaderLang(lang): ReaderLang,
     Extension(csrf): Extension<Token>,
-    Path(parent): Path<i64>,
+    OrgId(parent): OrgId,
 ) -> Result<FormPage, AppError> {
     let p = orgs::require(&state.db, &viewer.scope, parent).await?;
     let mut crumbs = orgs::ancestors(&state.db, &viewer.scope, &p).await?;
@@ -347,8 +346,8 @@ pub async fn new_save(
     viewer: Viewer,
     ReaderLang(lang): ReaderLang,
     Extension(csrf): Extension<Token>,
-    Path(parent): Path<i64>,
-    Form(pairs): Form<Vec<(String, String)>>,
+    OrgId(parent): OrgId,
+    Posted(pairs): Posted<Vec<(String, String)>>,
 ) -> Result<Response, AppError> {
     let posted = read_posted(pairs);
     if !csrf::verify(&csrf, posted.token.as_deref()) {
@@ -433,8 +432,8 @@ pub async fn move_save(
     viewer: Viewer,
     ReaderLang(lang): ReaderLang,
     Extension(csrf): Extension<Token>,
-    Path(id): Path<i64>,
-    Form(form): Form<ActionForm>,
+    OrgId(id): OrgId,
+    Posted(form): Posted<ActionForm>,
 ) -> Result<Response, AppError> {
     if !csrf::verify(&csrf, form.token.as_deref()) {
         return Err(AppError::Csrf);
@@ -475,8 +474,8 @@ pub async fn dissolve_save(
     viewer: Viewer,
     ReaderLang(lang): ReaderLang,
     Extension(csrf): Extension<Token>,
-    Path(id): Path<i64>,
-    Form(form): Form<ActionForm>,
+    OrgId(id): OrgId,
+    Posted(form): Posted<ActionForm>,
 ) -> Result<Response, AppError> {
     if !csrf::verify(&csrf, form.token.as_deref()) {
         return Err(AppError::Csrf);

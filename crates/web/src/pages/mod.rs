@@ -45,6 +45,33 @@ impl<S: Send + Sync> FromRequestParts<S> for Viewer {
     }
 }
 
+/// An organisation id from the path; anything that is not one is a 404 page, like an id that
+/// does not exist.
+pub struct OrgId(pub i64);
+
+impl<S: Send + Sync> FromRequestParts<S> for OrgId {
+    type Rejection = AppError;
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let axum::extract::Path(id) = axum::extract::Path::<i64>::from_request_parts(parts, state)
+            .await
+            .map_err(|_| AppError::NotFound)?;
+        Ok(OrgId(id))
+    }
+}
+
+/// A form body; one that cannot be read is a 400 page in the reader's language.
+pub struct Posted<T>(pub T);
+
+impl<S: Send + Sync, T: serde::de::DeserializeOwned> axum::extract::FromRequest<S> for Posted<T> {
+    type Rejection = AppError;
+    async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, Self::Rejection> {
+        let axum::Form(v) = axum::Form::<T>::from_request(req, state)
+            .await
+            .map_err(|_| AppError::BadRequest)?;
+        Ok(Posted(v))
+    }
+}
+
 pub async fn health(
     axum::extract::State(state): axum::extract::State<crate::AppState>,
 ) -> impl IntoResponse {
@@ -176,6 +203,5 @@ pub fn local_time(t: chrono::DateTime<chrono::Utc>) -> String {
 }
 
 pub fn today() -> chrono::NaiveDate {
-    let cst = chrono::FixedOffset::east_opt(8 * 3600).expect("UTC+8 is a valid offset");
-    chrono::Utc::now().with_timezone(&cst).date_naive()
+    value::china_date(chrono::Utc::now())
 }

@@ -4,7 +4,7 @@ use std::collections::{BTreeSet, HashMap};
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::{Extension, Multipart, Path, State};
+use axum::extract::{Extension, Multipart, State};
 use axum::http::StatusCode;
 use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::response::{IntoResponse, Response};
@@ -15,7 +15,7 @@ use shanghui_files::{Located, RegistryRow};
 use shanghui_store::import::{ImportError, ImportRow, import};
 use shanghui_store::orgs;
 
-use super::Viewer;
+use super::{OrgId, Viewer};
 use crate::csrf::{self, Token};
 use crate::lang::ReaderLang;
 use crate::{AppError, AppState, MAX_UPLOAD_BYTES};
@@ -78,7 +78,7 @@ pub async fn export_xlsx(
     State(state): State<AppState>,
     viewer: Viewer,
     ReaderLang(lang): ReaderLang,
-    Path(id): Path<i64>,
+    OrgId(id): OrgId,
 ) -> Result<Response, AppError> {
     let (name, rows) = export_rows(&state, &viewer, id, lang).await?;
     let bytes =
@@ -101,7 +101,7 @@ pub async fn export_csv(
     State(state): State<AppState>,
     viewer: Viewer,
     ReaderLang(lang): ReaderLang,
-    Path(id): Path<i64>,
+    OrgId(id): OrgId,
 ) -> Result<Response, AppError> {
     let (name, rows) = export_rows(&state, &viewer, id, lang).await?;
     let bytes = shanghui_files::write_registry_csv(&rows, lang);
@@ -215,9 +215,9 @@ pub async fn import_upload(
     viewer: Viewer,
     ReaderLang(lang): ReaderLang,
     Extension(csrf): Extension<Token>,
-    mp: Multipart,
+    mp: Result<Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> Result<Response, AppError> {
-    let (token, file, too_large) = read_upload(mp).await?;
+    let (token, file, too_large) = read_upload(mp.map_err(|_| AppError::BadRequest)?).await?;
     if !csrf::verify(&csrf, token.as_deref()) {
         return Err(AppError::Csrf);
     }
@@ -261,7 +261,10 @@ pub async fn import_upload(
     let import_rows: Vec<ImportRow> = rows
         .iter()
         .map(|r| ImportRow {
-            place: format!("{} {}", r.sheet, r.row),
+            place: lang.tf(
+                "import.place",
+                &[("sheet", &r.sheet), ("row", &r.row.to_string())],
+            ),
             input: r.input.clone(),
         })
         .collect();

@@ -2,13 +2,13 @@
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::{Extension, Path, Query, State};
+use axum::extract::{Extension, Query, State};
 use shanghui_core::Lang;
 use shanghui_core::field::Field;
 use shanghui_core::org::Organization;
 use shanghui_store::orgs;
 
-use super::{NodeView, Viewer, display_value, kind_label, local_time, summary, totals};
+use super::{NodeView, OrgId, Viewer, display_value, kind_label, local_time, summary, totals};
 use crate::csrf::Token;
 use crate::lang::ReaderLang;
 use crate::{AppError, AppState};
@@ -231,7 +231,7 @@ pub async fn unit(
     viewer: Viewer,
     ReaderLang(lang): ReaderLang,
     Extension(csrf): Extension<Token>,
-    Path(id): Path<i64>,
+    OrgId(id): OrgId,
     Query(done): Query<Done>,
 ) -> Result<Unit, AppError> {
     let mut page = unit_page(&state, &viewer, id, lang, &csrf, None, Vec::new()).await?;

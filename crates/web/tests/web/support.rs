@@ -34,13 +34,25 @@ impl Drop for Server {
 impl Server {
     pub async fn start(t: TestDb) -> Server {
         let db = t.db.clone();
-        let state = shanghui_web::AppState::new(db.clone()).await.expect("app state");
+        let state = shanghui_web::AppState::new(db.clone())
+            .await
+            .expect("app state");
         let (tx, rx) = tokio::sync::oneshot::channel::<SocketAddr>();
-        let task = tokio::spawn(shanghui_web::serve(state, "127.0.0.1:0".parse().unwrap(), move |addr| {
-            let _ = tx.send(addr);
-        }));
+        let task = tokio::spawn(shanghui_web::serve(
+            state,
+            "127.0.0.1:0".parse().unwrap(),
+            move |addr| {
+                let _ = tx.send(addr);
+            },
+        ));
         let addr = rx.await.expect("the server reports its address");
-        Server { base: format!("http://{addr}"), backend: db.backend(), db, task, _test_db: t }
+        Server {
+            base: format!("http://{addr}"),
+            backend: db.backend(),
+            db,
+            task,
+            _test_db: t,
+        }
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -60,7 +72,9 @@ impl Server {
     }
 
     pub async fn org(&self, id: i64) -> shanghui_core::Organization {
-        orgs::require(&self.db, &Scope::all(), id).await.expect("organisation exists")
+        orgs::require(&self.db, &Scope::all(), id)
+            .await
+            .expect("organisation exists")
     }
 }
 
@@ -75,7 +89,11 @@ pub async fn servers() -> Vec<Server> {
 
 /// A browser-like client: keeps cookies, does not follow redirects (tests look at the 303s).
 pub fn client() -> Client {
-    Client::builder().cookie_store(true).redirect(redirect::Policy::none()).build().expect("client")
+    Client::builder()
+        .cookie_store(true)
+        .redirect(redirect::Policy::none())
+        .build()
+        .expect("client")
 }
 
 pub struct Page {
@@ -91,7 +109,12 @@ impl Page {
         let headers = resp.headers().clone();
         let body = resp.text().await.expect("body");
         let doc = Html::parse_document(&body);
-        Page { status, headers, body, doc }
+        Page {
+            status,
+            headers,
+            body,
+            doc,
+        }
     }
 
     pub fn texts(&self, css: &str) -> Vec<String> {
@@ -100,7 +123,10 @@ impl Page {
 
     /// The text of the only (or first) match; panics when nothing matches.
     pub fn text(&self, css: &str) -> String {
-        self.texts(css).into_iter().next().unwrap_or_else(|| panic!("no {css:?} in page:\n{}", self.body))
+        self.texts(css)
+            .into_iter()
+            .next()
+            .unwrap_or_else(|| panic!("no {css:?} in page:\n{}", self.body))
     }
 
     pub fn has(&self, css: &str) -> bool {
@@ -108,8 +134,15 @@ impl Page {
     }
 
     pub fn attr(&self, css: &str, name: &str) -> String {
-        let el = self.doc.select(&sel(css)).next().unwrap_or_else(|| panic!("no {css:?} in page:\n{}", self.body));
-        el.value().attr(name).unwrap_or_else(|| panic!("{css:?} has no {name}")).to_string()
+        let el = self
+            .doc
+            .select(&sel(css))
+            .next()
+            .unwrap_or_else(|| panic!("no {css:?} in page:\n{}", self.body));
+        el.value()
+            .attr(name)
+            .unwrap_or_else(|| panic!("{css:?} has no {name}"))
+            .to_string()
     }
 
     pub fn location(&self) -> String {
@@ -122,7 +155,10 @@ impl Page {
     }
 
     pub fn header(&self, name: &str) -> String {
-        self.headers.get(name).map(|v| v.to_str().unwrap().to_string()).unwrap_or_default()
+        self.headers
+            .get(name)
+            .map(|v| v.to_str().unwrap().to_string())
+            .unwrap_or_default()
     }
 
     /// The `<dt>`/`<dd>` pairs of the details list of a unit page.
@@ -137,21 +173,34 @@ impl Page {
     pub fn rows(&self, table: &str) -> Vec<Vec<String>> {
         let tr = sel(&format!("{table} tbody tr"));
         let td = sel("td");
-        self.doc.select(&tr).map(|r| r.select(&td).map(text_of).collect()).collect()
+        self.doc
+            .select(&tr)
+            .map(|r| r.select(&td).map(text_of).collect())
+            .collect()
     }
 
     /// What a browser would submit for the form matched by `css`: inputs with their values and
     /// each select's selected option (or its first).
     pub fn form(&self, css: &str) -> Vec<(String, String)> {
-        let form = self.doc.select(&sel(css)).next().unwrap_or_else(|| panic!("no form {css:?}:\n{}", self.body));
+        let form = self
+            .doc
+            .select(&sel(css))
+            .next()
+            .unwrap_or_else(|| panic!("no form {css:?}:\n{}", self.body));
         let mut out = Vec::new();
         for el in form.select(&sel("input[name], select[name], textarea[name]")) {
             let name = el.value().attr("name").unwrap().to_string();
             let value = match el.value().name() {
                 "select" => {
                     let opts: Vec<ElementRef> = el.select(&sel("option")).collect();
-                    let chosen = opts.iter().find(|o| o.value().attr("selected").is_some()).or(opts.first());
-                    chosen.and_then(|o| o.value().attr("value")).unwrap_or("").to_string()
+                    let chosen = opts
+                        .iter()
+                        .find(|o| o.value().attr("selected").is_some())
+                        .or(opts.first());
+                    chosen
+                        .and_then(|o| o.value().attr("value"))
+                        .unwrap_or("")
+                        .to_string()
                 }
                 "textarea" => text_of(el),
                 _ => el.value().attr("value").unwrap_or("").to_string(),
@@ -171,9 +220,15 @@ impl Page {
             .select(&sel("div.field"))
             .find(|d| d.select(&sel(&format!("#f-{code}"))).next().is_some())
             .unwrap_or_else(|| panic!("no field block for {code}"));
-        assert!(block.value().classes().any(|c| c == "has-error"), "the block of {code} is not marked");
+        assert!(
+            block.value().classes().any(|c| c == "has-error"),
+            "the block of {code} is not marked"
+        );
         let errs: Vec<String> = block.select(&sel("p.field-error")).map(text_of).collect();
-        assert!(!errs.is_empty(), "the error of {code} is not in its field block");
+        assert!(
+            !errs.is_empty(),
+            "the error of {code} is not in its field block"
+        );
         assert_eq!(self.text(&id), errs[0]);
         errs.join(" ")
     }
@@ -185,15 +240,13 @@ impl Page {
             .filter_map(|e| e.value().attr("id").map(str::to_string))
             .collect()
     }
-
-    pub fn value_of(&self, form: &[(String, String)], name: &str) -> String {
-        let _ = self;
-        value_in(form, name)
-    }
 }
 
 pub fn value_in(form: &[(String, String)], name: &str) -> String {
-    form.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()).unwrap_or_else(|| panic!("no field {name}"))
+    form.iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.clone())
+        .unwrap_or_else(|| panic!("no field {name}"))
 }
 
 /// Replaces (or adds) fields of a form.
@@ -212,8 +265,12 @@ pub fn sel(css: &str) -> Selector {
     Selector::parse(css).unwrap_or_else(|e| panic!("bad selector {css:?}: {e:?}"))
 }
 
+/// The text of an element, its text nodes separated by a space and runs of white space made one.
 pub fn text_of(e: ElementRef) -> String {
-    e.text().collect::<String>().split_whitespace().collect::<Vec<_>>().join(" ")
+    e.text()
+        .flat_map(str::split_whitespace)
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 pub fn texts(doc: &Html, css: &str) -> Vec<String> {
@@ -221,11 +278,24 @@ pub fn texts(doc: &Html, css: &str) -> Vec<String> {
 }
 
 pub async fn get(c: &Client, url: &str) -> Page {
-    Page::from(c.get(url).send().await.unwrap_or_else(|e| panic!("GET {url}: {e}"))).await
+    Page::from(
+        c.get(url)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("GET {url}: {e}")),
+    )
+    .await
 }
 
 pub async fn post_form(c: &Client, url: &str, form: &[(String, String)]) -> Page {
-    Page::from(c.post(url).form(form).send().await.unwrap_or_else(|e| panic!("POST {url}: {e}"))).await
+    Page::from(
+        c.post(url)
+            .form(form)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("POST {url}: {e}")),
+    )
+    .await
 }
 
 /// The value of a cookie the response sets, with its attributes.
@@ -238,8 +308,21 @@ pub fn set_cookie(headers: &HeaderMap, name: &str) -> Option<String> {
         .map(str::to_string)
 }
 
+/// A check with its explanation built at run time.
+pub fn check(ok: bool, what: &str) {
+    assert!(ok, "{what}");
+}
+
+/// Writes to the real stderr, past the test harness's capture, so a note shows in every run.
+pub fn loud(line: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "{line}");
+}
+
 pub fn pairs(p: &[(&str, &str)]) -> Vec<(String, String)> {
-    p.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    p.iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
 }
 
 pub fn day(y: i32, m: u32, d: u32) -> NaiveDate {
@@ -279,23 +362,73 @@ pub async fn seed(db: &Db) -> Tree {
     let a = Actor::system("seed");
     use Field::*;
     let mk = |p: Option<i64>, fields: Vec<(Field, String)>| {
-        let dr = draft(&d, &fields.iter().map(|(f, v)| (*f, v.as_str())).collect::<Vec<_>>());
+        let dr = draft(
+            &d,
+            &fields
+                .iter()
+                .map(|(f, v)| (*f, v.as_str()))
+                .collect::<Vec<_>>(),
+        );
         let (db, all, a) = (db.clone(), all.clone(), a.clone());
-        async move { registry::create(&db, &all, p, &dr, &a).await.expect("seed").id }
+        async move {
+            registry::create(&db, &all, p, &dr, &a)
+                .await
+                .expect("seed")
+                .id
+        }
     };
-    let s = |pairs: &[(Field, &str)]| pairs.iter().map(|(f, v)| (*f, v.to_string())).collect::<Vec<_>>();
-    let national = mk(None, s(&[(Kind, "工商联"), (Level, "全国"), (Name, "全国工商联")])).await;
-    let fujian =
-        mk(Some(national), s(&[(Kind, "工商联"), (Level, "省级"), (Name, "福建省工商联"), (DivisionCode, "350000")])).await;
-    let fuzhou =
-        mk(Some(fujian), s(&[(Kind, "工商联"), (Level, "市级"), (Name, "福州市工商联"), (DivisionCode, "350100")])).await;
-    let gulou = mk(
-        Some(fuzhou),
-        s(&[(Kind, "工商联"), (Level, "县级"), (Name, "鼓楼区工商联"), (DivisionCode, "350102"), (FoundedOn, "2001-01-01")]),
+    let s = |pairs: &[(Field, &str)]| {
+        pairs
+            .iter()
+            .map(|(f, v)| (*f, v.to_string()))
+            .collect::<Vec<_>>()
+    };
+    let national = mk(
+        None,
+        s(&[(Kind, "工商联"), (Level, "全国"), (Name, "全国工商联")]),
     )
     .await;
-    let xiamen =
-        mk(Some(fujian), s(&[(Kind, "工商联"), (Level, "市级"), (Name, "厦门市工商联"), (DivisionCode, "350200")])).await;
+    let fujian = mk(
+        Some(national),
+        s(&[
+            (Kind, "工商联"),
+            (Level, "省级"),
+            (Name, "福建省工商联"),
+            (DivisionCode, "350000"),
+        ]),
+    )
+    .await;
+    let fuzhou = mk(
+        Some(fujian),
+        s(&[
+            (Kind, "工商联"),
+            (Level, "市级"),
+            (Name, "福州市工商联"),
+            (DivisionCode, "350100"),
+        ]),
+    )
+    .await;
+    let gulou = mk(
+        Some(fuzhou),
+        s(&[
+            (Kind, "工商联"),
+            (Level, "县级"),
+            (Name, "鼓楼区工商联"),
+            (DivisionCode, "350102"),
+            (FoundedOn, "2001-01-01"),
+        ]),
+    )
+    .await;
+    let xiamen = mk(
+        Some(fujian),
+        s(&[
+            (Kind, "工商联"),
+            (Level, "市级"),
+            (Name, "厦门市工商联"),
+            (DivisionCode, "350200"),
+        ]),
+    )
+    .await;
     let code = chamber_uscc();
     let chamber = mk(
         Some(gulou),
@@ -314,5 +447,12 @@ pub async fn seed(db: &Db) -> Tree {
         ]),
     )
     .await;
-    Tree { national, fujian, fuzhou, gulou, xiamen, chamber }
+    Tree {
+        national,
+        fujian,
+        fuzhou,
+        gulou,
+        xiamen,
+        chamber,
+    }
 }
