@@ -93,7 +93,7 @@ pub fn parse_date(input: &str) -> Option<NaiveDate> {
     }
     // Excel serials: a plain number between 1 and 2958465, possibly with a time fraction.
     if let Ok(f) = s.parse::<f64>()
-        && !(s.len() == 8 && !s.contains('.'))
+        && (s.len() != 8 || s.contains('.'))
     {
         return from_excel_serial(f);
     }
