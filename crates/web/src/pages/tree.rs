@@ -5,7 +5,7 @@ use askama_web::WebTemplate;
 use axum::extract::{Extension, Query, State};
 use shanghui_core::Lang;
 use shanghui_core::field::Field;
-use shanghui_core::org::Organization;
+use shanghui_core::org::{OrgKind, Organization};
 use shanghui_store::orgs;
 
 use super::{NodeView, OrgId, Viewer, display_value, kind_label, local_time, summary, totals};
@@ -110,9 +110,20 @@ fn flash_for(done: Option<&str>, name: &str, lang: Lang) -> Option<String> {
 
 fn org_view(org: &Organization, state: &AppState, lang: Lang) -> OrgView {
     let input = org.record.to_input(lang);
+    let r = &org.record;
     let fields: Vec<(String, String)> = Field::ALL
         .iter()
         .filter(|f| !matches!(f, Field::Id | Field::Parent))
+        // Fields that do not apply to this kind of unit, and conditional details left empty
+        // (reasons, dissolution date), are not shown.
+        .filter(|f| match f {
+            Field::Level => r.kind == OrgKind::Federation,
+            Field::Category => r.kind == OrgKind::Chamber,
+            Field::UsccOverrideReason | Field::UnregisteredReason | Field::PartyOrgReason | Field::DissolvedOn => {
+                input.contains_key(f)
+            }
+            _ => true,
+        })
         .map(|f| {
             let v = input.get(f).cloned().unwrap_or_default();
             let v = match (f, org.record.division_code.as_ref()) {
