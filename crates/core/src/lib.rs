@@ -4,6 +4,7 @@
 //! here into a domain type, so the layers above can trust what they hold.
 #![forbid(unsafe_code)]
 
+pub mod account;
 pub mod division;
 pub mod field;
 pub mod i18n;

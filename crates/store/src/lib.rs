@@ -5,6 +5,8 @@
 //! read of registry data takes a [`Scope`](shanghui_core::Scope).
 #![forbid(unsafe_code)]
 
+pub mod accounts;
+pub mod audit;
 pub mod divisions;
 pub mod import;
 pub mod orgs;
@@ -144,24 +146,17 @@ pub fn migration_versions() -> (Vec<i64>, Vec<i64>) {
     )
 }
 
-/// Who made a change and from where, for the history of each record.
+/// Who made a change and from where, for the audit log.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Actor {
+    /// The account, when a signed-in user acts (not for the operator's command line).
+    pub user_id: Option<i64>,
     pub name: String,
     pub from: Option<String>,
 }
 
 impl Actor {
     pub fn system(name: &str) -> Self {
-        Actor {
-            name: name.to_string(),
-            from: None,
-        }
-    }
-    fn label(&self) -> String {
-        match &self.from {
-            Some(f) => format!("{} ({f})", self.name),
-            None => self.name.clone(),
-        }
+        Actor { user_id: None, name: name.to_string(), from: None }
     }
 }

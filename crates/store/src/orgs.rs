@@ -381,23 +381,24 @@ pub async fn count(db: &Db, scope: &Scope) -> Result<i64> {
     Ok(with_db!(db, p => sqlx::query_scalar(sql).bind(&lo).bind(&hi).fetch_one(p).await)?)
 }
 
-/// A recorded change of one organisation.
+/// A recorded change of one organisation: its entries in the audit log.
 #[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
 pub struct Event {
-    pub organization_event_id: i64,
-    pub organization_id: i64,
+    pub audit_event_id: i64,
+    pub organization_id: Option<i64>,
     pub action: String,
     pub effective_on: Option<NaiveDate>,
     pub actor: String,
-    /// JSON: `{"changes": [{"field", "old", "new"}]}` or `{"from": id, "to": id}`.
+    pub ip: Option<String>,
+    /// JSON: `{"changes": [{"field", "old", "new"}]}`, `{"fields": {...}}` or `{"from", "to"}`.
     pub detail: String,
     pub created_at: DateTime<Utc>,
 }
 
 pub async fn history(db: &Db, scope: &Scope, id: i64) -> Result<Vec<Event>> {
     require(db, scope, id).await?;
-    let sql = "select organization_event_id, organization_id, action, effective_on, actor, detail, created_at \
-               from organization_event where organization_id = $1 order by organization_event_id desc";
+    let sql = "select audit_event_id, organization_id, action, effective_on, actor, ip, detail, created_at \
+               from audit_event where organization_id = $1 order by audit_event_id desc";
     Ok(with_db!(db, p => sqlx::query_as(sql).bind(id).fetch_all(p).await)?)
 }
 

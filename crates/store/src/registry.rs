@@ -236,21 +236,25 @@ macro_rules! backend_ops {
             async fn event(
                 tx: &mut Tx,
                 id: i64,
+                path: &OrgPath,
                 action: &str,
                 on: Option<NaiveDate>,
                 actor: &Actor,
                 detail: &str,
             ) -> Result<()> {
                 sqlx::query(
-                    "insert into organization_event (organization_id, action, effective_on, actor, detail, created_at) \
-                     values ($1, $2, $3, $4, $5, $6)",
+                    "insert into audit_event (created_at, app_user_id, actor, ip, action, organization_id, path, \
+                     effective_on, detail) values ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
                 )
-                .bind(id)
-                .bind(action)
-                .bind(on)
-                .bind(actor.label())
-                .bind(detail)
                 .bind(Utc::now())
+                .bind(actor.user_id)
+                .bind(&actor.name)
+                .bind(&actor.from)
+                .bind(action)
+                .bind(id)
+                .bind(path.as_str())
+                .bind(on)
+                .bind(detail)
                 .execute(&mut **tx)
                 .await?;
                 Ok(())
@@ -308,7 +312,6 @@ macro_rules! backend_ops {
             ) -> Result<()> {
                 let now = Utc::now();
                 let today = shanghui_core::value::china_date(now);
-                let who = actor.label();
                 // 30 columns: 800 rows stay under SQLite's 32,766 bound parameters.
                 for chunk in rows.chunks(800) {
                     let mut qb: QueryBuilder<DB> = QueryBuilder::new(
@@ -363,15 +366,19 @@ macro_rules! backend_ops {
                     });
                     links.build().execute(&mut **tx).await?;
                     let mut events: QueryBuilder<DB> = QueryBuilder::new(
-                        "insert into organization_event (organization_id, action, effective_on, actor, detail, created_at) ",
+                        "insert into audit_event (created_at, app_user_id, actor, ip, action, organization_id, path, \
+                         effective_on, detail) ",
                     );
                     events.push_values(chunk, |mut b, r| {
-                        b.push_bind(r.id)
+                        b.push_bind(now)
+                            .push_bind(actor.user_id)
+                            .push_bind(actor.name.clone())
+                            .push_bind(actor.from.clone())
                             .push_bind(action.to_string())
+                            .push_bind(r.id)
+                            .push_bind(r.path.as_str().to_string())
                             .push_bind(r.draft.founded_on)
-                            .push_bind(who.clone())
-                            .push_bind(created_json(r.draft))
-                            .push_bind(now);
+                            .push_bind(created_json(r.draft));
                     });
                     events.build().execute(&mut **tx).await?;
                 }
@@ -514,7 +521,7 @@ macro_rules! backend_ops {
                     return Err(StoreError::Conflict);
                 }
                 deltas.add(&current.path, Counts::of(draft).minus(Counts::of(&current.record)));
-                event(tx, current.id, action, None, actor, &changes_json(&changed)).await
+                event(tx, current.id, &current.path, action, None, actor, &changes_json(&changed)).await
             }
 
             pub(crate) async fn update(
@@ -621,7 +628,7 @@ macro_rules! backend_ops {
                     "from": node.parent_id, "to": new_parent.id, "to_name": new_parent.record.name,
                 })
                 .to_string();
-                event(tx, node.id, "move", Some(on), actor, &detail).await
+                event(tx, node.id, &to, "move", Some(on), actor, &detail).await
             }
 
             pub(crate) async fn move_to(

@@ -19,6 +19,12 @@ pub enum AppError {
     BadRequest,
     #[error("csrf token missing or wrong")]
     Csrf,
+    /// Not signed in: go to the sign-in page, then back to this path.
+    #[error("not signed in")]
+    Unauthenticated(String),
+    /// Signed in, but the role does not allow it.
+    #[error("forbidden")]
+    Forbidden,
     #[error("internal: {0}")]
     Internal(String),
 }
@@ -41,7 +47,16 @@ struct ErrorPage {
 
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
+        if let AppError::Unauthenticated(next) = &self {
+            let q: String = next
+                .bytes()
+                .map(|b| if b.is_ascii_alphanumeric() || b"/-._~".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") })
+                .collect();
+            return axum::response::Redirect::to(&format!("/login?next={q}")).into_response();
+        }
         let (status, title, message) = match &self {
+            AppError::Unauthenticated(_) => unreachable!("answered above"),
+            AppError::Forbidden => (StatusCode::FORBIDDEN, "error.forbidden_title", "error.forbidden"),
             AppError::NotFound => (
                 StatusCode::NOT_FOUND,
                 "error.not_found_title",

@@ -1,6 +1,7 @@
 //! shanghui's web interface: server-rendered pages that work without JavaScript.
 #![forbid(unsafe_code)]
 
+pub mod auth;
 mod csrf;
 mod error;
 mod lang;
@@ -32,14 +33,52 @@ pub struct AppState {
     pub db: Db,
     /// All divisions in memory: checking a code or naming a division costs a lookup.
     pub divisions: Arc<DivisionIndex>,
+    /// Mark the session cookie `Secure` (set when the site is served over HTTPS).
+    pub secure_cookies: bool,
+    pub limiter: Arc<auth::RateLimiter>,
 }
 
 impl AppState {
     pub async fn new(db: Db) -> Result<Self, shanghui_store::StoreError> {
         let divisions = Arc::new(shanghui_store::divisions::load_index(&db).await?);
-        Ok(AppState { db, divisions })
+        Ok(AppState { db, divisions, secure_cookies: false, limiter: Arc::default() })
     }
 }
+
+/// Every route the application serves, as (method, path pattern). The access-matrix test holds a
+/// rule for each, so a new route without a rule fails it.
+pub const ROUTES: &[(&str, &str)] = &[
+    ("GET", "/"),
+    ("GET", "/healthz"),
+    ("GET", "/static/app.css"),
+    ("GET", "/lang/{tag}"),
+    ("GET", "/login"),
+    ("POST", "/login"),
+    ("POST", "/logout"),
+    ("POST", "/logout-all"),
+    ("GET", "/orgs"),
+    ("GET", "/orgs/{id}"),
+    ("GET", "/orgs/{id}/edit"),
+    ("POST", "/orgs/{id}/edit"),
+    ("GET", "/orgs/{id}/new"),
+    ("POST", "/orgs/{id}/new"),
+    ("POST", "/orgs/{id}/move"),
+    ("POST", "/orgs/{id}/dissolve"),
+    ("GET", "/orgs/{id}/export.xlsx"),
+    ("GET", "/orgs/{id}/export.csv"),
+    ("GET", "/search"),
+    ("GET", "/import"),
+    ("POST", "/import"),
+    ("GET", "/template.xlsx"),
+    ("GET", "/users"),
+    ("GET", "/users/new"),
+    ("POST", "/users/new"),
+    ("GET", "/users/{id}"),
+    ("POST", "/users/{id}"),
+    ("POST", "/users/{id}/password"),
+    ("GET", "/audit"),
+    ("GET", "/audit.csv"),
+];
 
 /// The whole application as a router, for `serve` and for tests.
 pub fn app(state: AppState) -> Router {
@@ -57,6 +96,15 @@ pub fn app(state: AppState) -> Router {
         .route("/healthz", get(pages::health))
         .route("/static/app.css", get(pages::stylesheet))
         .route("/lang/{tag}", get(lang::switch))
+        .route("/login", get(auth::login_page).post(auth::login))
+        .route("/logout", post(auth::logout))
+        .route("/logout-all", post(auth::logout_all))
+        .route("/users", get(pages::users::list))
+        .route("/users/new", get(pages::users::new_page).post(pages::users::new_save))
+        .route("/users/{id}", get(pages::users::edit_page).post(pages::users::edit_save))
+        .route("/users/{id}/password", post(pages::users::password_save))
+        .route("/audit", get(pages::audit::page))
+        .route("/audit.csv", get(pages::audit::export))
         .route("/orgs", get(pages::tree::home))
         .route("/orgs/{id}", get(pages::tree::unit))
         .route(

@@ -65,14 +65,25 @@ create table organization_link (
 create index organization_link_org on organization_link (organization_id);
 create index organization_link_parent on organization_link (parent_id);
 
--- The history of each record: what changed, from what to what, by whom.
-create table organization_event (
-    organization_event_id integer primary key autoincrement,
-    organization_id integer not null references organization (organization_id),
-    action text not null,
-    effective_on date,
+-- The audit log: every change (who, when, from where, what, old and new values), append-only.
+-- A unit's history is its entries here.
+create table audit_event (
+    audit_event_id integer primary key autoincrement,
+    created_at timestamp not null,
+    app_user_id integer,
     actor text not null,
-    detail text not null,
-    created_at timestamp not null
+    ip text,
+    action text not null,
+    organization_id integer,
+    -- The unit's path when the entry was made, so a federation sees the entries of its subtree.
+    path text,
+    effective_on date,
+    detail text not null
 );
-create index organization_event_org on organization_event (organization_id, organization_event_id);
+create index audit_event_org on audit_event (organization_id, audit_event_id);
+create index audit_event_time on audit_event (created_at);
+create index audit_event_path on audit_event (path);
+create trigger audit_event_no_update before update on audit_event
+begin select raise(abort, 'audit_event is append-only'); end;
+create trigger audit_event_no_delete before delete on audit_event
+begin select raise(abort, 'audit_event is append-only'); end;

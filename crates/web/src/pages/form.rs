@@ -16,7 +16,9 @@ use shanghui_store::{StoreError, orgs, registry};
 
 use super::tree::unit_page;
 use super::{OrgId, Posted, Viewer};
+use crate::auth::Me;
 use crate::csrf::{self, Token};
+use shanghui_core::account::Permission;
 use crate::lang::ReaderLang;
 use crate::{AppError, AppState};
 
@@ -38,6 +40,7 @@ pub struct FieldView {
 pub struct FormPage {
     lang: Lang,
     flash: Option<String>,
+    me: Option<Me>,
     crumbs: Vec<(i64, String)>,
     title: String,
     action: String,
@@ -146,6 +149,7 @@ fn field_views(input: &OrgInput, problems: &[Problem], lang: Lang) -> Vec<FieldV
 
 #[allow(clippy::too_many_arguments)]
 fn form_page(
+    viewer: &Viewer,
     lang: Lang,
     crumbs: Vec<(i64, String)>,
     title: String,
@@ -163,6 +167,7 @@ fn form_page(
         .collect();
     let error_count = problems.iter().filter(|p| p.field.is_some()).count();
     FormPage {
+        me: Some(viewer.me(lang, csrf)),
         lang,
         flash: None,
         crumbs,
@@ -229,11 +234,13 @@ pub async fn edit_page(
     Extension(csrf): Extension<Token>,
     OrgId(id): OrgId,
 ) -> Result<FormPage, AppError> {
+    viewer.require(Permission::EditRegistry)?;
     let org = orgs::require(&state.db, &viewer.scope, id).await?;
     let mut crumbs = orgs::ancestors(&state.db, &viewer.scope, &org).await?;
     crumbs.push((org.id, org.record.name.clone()));
     let input = org.record.to_input(lang);
     Ok(form_page(
+        &viewer,
         lang,
         crumbs,
         lang.tf("form.edit_title", &[("name", &org.record.name)]),
@@ -254,6 +261,7 @@ pub async fn edit_save(
     OrgId(id): OrgId,
     Posted(pairs): Posted<Vec<(String, String)>>,
 ) -> Result<Response, AppError> {
+    viewer.require(Permission::EditRegistry)?;
     let posted = read_posted(pairs);
     if !csrf::verify(&csrf, posted.token.as_deref()) {
         return Err(AppError::Csrf);
@@ -290,6 +298,7 @@ pub async fn edit_save(
     let mut crumbs = orgs::ancestors(&state.db, &viewer.scope, &org).await?;
     crumbs.push((org.id, org.record.name.clone()));
     let page = form_page(
+        &viewer,
         lang,
         crumbs,
         lang.tf("form.edit_title", &[("name", &org.record.name)]),
@@ -320,6 +329,7 @@ pub async fn new_page(
     Extension(csrf): Extension<Token>,
     OrgId(parent): OrgId,
 ) -> Result<FormPage, AppError> {
+    viewer.require(Permission::EditRegistry)?;
     let p = orgs::require(&state.db, &viewer.scope, parent).await?;
     let mut crumbs = orgs::ancestors(&state.db, &viewer.scope, &p).await?;
     crumbs.push((p.id, p.record.name.clone()));
@@ -329,6 +339,7 @@ pub async fn new_page(
         input.insert(Field::DivisionCode, d.to_string());
     }
     Ok(form_page(
+        &viewer,
         lang,
         crumbs,
         lang.tf("form.new_title", &[("parent", &p.record.name)]),
@@ -349,6 +360,7 @@ pub async fn new_save(
     OrgId(parent): OrgId,
     Posted(pairs): Posted<Vec<(String, String)>>,
 ) -> Result<Response, AppError> {
+    viewer.require(Permission::EditRegistry)?;
     let posted = read_posted(pairs);
     if !csrf::verify(&csrf, posted.token.as_deref()) {
         return Err(AppError::Csrf);
@@ -374,6 +386,7 @@ pub async fn new_save(
     let mut crumbs = orgs::ancestors(&state.db, &viewer.scope, &p).await?;
     crumbs.push((p.id, p.record.name.clone()));
     let page = form_page(
+        &viewer,
         lang,
         crumbs,
         lang.tf("form.new_title", &[("parent", &p.record.name)]),
@@ -435,6 +448,7 @@ pub async fn move_save(
     OrgId(id): OrgId,
     Posted(form): Posted<ActionForm>,
 ) -> Result<Response, AppError> {
+    viewer.require(Permission::EditRegistry)?;
     if !csrf::verify(&csrf, form.token.as_deref()) {
         return Err(AppError::Csrf);
     }
@@ -477,6 +491,7 @@ pub async fn dissolve_save(
     OrgId(id): OrgId,
     Posted(form): Posted<ActionForm>,
 ) -> Result<Response, AppError> {
+    viewer.require(Permission::EditRegistry)?;
     if !csrf::verify(&csrf, form.token.as_deref()) {
         return Err(AppError::Csrf);
     }

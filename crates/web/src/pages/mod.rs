@@ -1,9 +1,11 @@
 //! Page handlers and the view models their templates read.
 
+pub mod audit;
 pub mod form;
 pub mod search;
 pub mod transfer;
 pub mod tree;
+pub mod users;
 
 use axum::extract::FromRequestParts;
 use axum::http::header::CONTENT_TYPE;
@@ -14,36 +16,12 @@ use shanghui_core::field::Field;
 use shanghui_core::org::{
     ChamberCategory, FederationLevel, OrgKind, OrgStatus, Organization, PartyOrgForm,
 };
-use shanghui_core::{Lang, Scope, value};
-use shanghui_store::Actor;
+use shanghui_core::{Lang, value};
 use shanghui_store::orgs::Counts;
 
 use crate::AppError;
 
-/// Who is asking, and what they may see. Until accounts exist every visitor acts for the whole
-/// registry; this is the one place that will choose the scope from the signed-in user.
-pub struct Viewer {
-    pub scope: Scope,
-    pub actor: Actor,
-}
-
-impl<S: Send + Sync> FromRequestParts<S> for Viewer {
-    type Rejection = std::convert::Infallible;
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        let from = parts
-            .headers
-            .get("x-forwarded-for")
-            .and_then(|v| v.to_str().ok())
-            .map(|s| s.split(',').next().unwrap_or("").trim().to_string());
-        Ok(Viewer {
-            scope: Scope::all(),
-            actor: Actor {
-                name: "web".into(),
-                from,
-            },
-        })
-    }
-}
+pub use crate::auth::Viewer;
 
 /// An organisation id from the path; anything that is not one is a 404 page, like an id that
 /// does not exist.

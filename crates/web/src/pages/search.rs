@@ -2,7 +2,11 @@
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::{Query, State};
+use axum::extract::{Extension, Query, State};
+use shanghui_core::account::Permission;
+
+use crate::auth::Me;
+use crate::csrf::Token;
 use shanghui_core::Lang;
 use shanghui_store::orgs;
 
@@ -26,6 +30,7 @@ pub struct Row {
 pub struct SearchPage {
     lang: Lang,
     flash: Option<String>,
+    me: Option<Me>,
     q: String,
     summary: String,
     rows: Vec<Row>,
@@ -40,8 +45,10 @@ pub async fn search(
     State(state): State<AppState>,
     viewer: Viewer,
     ReaderLang(lang): ReaderLang,
+    Extension(csrf): Extension<Token>,
     Query(p): Query<Params>,
 ) -> Result<SearchPage, AppError> {
+    viewer.require(Permission::ViewRegistry)?;
     let q: String = p.q.unwrap_or_default().trim().chars().take(100).collect();
     let found = orgs::search(&state.db, &viewer.scope, &q, LIMIT).await?;
     let summary = if found.is_empty() {
@@ -68,6 +75,7 @@ pub async fn search(
         })
         .collect();
     Ok(SearchPage {
+        me: Some(viewer.me(lang, &csrf)),
         lang,
         flash: None,
         q,

@@ -16,7 +16,9 @@ use shanghui_store::import::{ImportError, ImportRow, import};
 use shanghui_store::orgs;
 
 use super::{OrgId, Viewer};
+use crate::auth::Me;
 use crate::csrf::{self, Token};
+use shanghui_core::account::Permission;
 use crate::lang::ReaderLang;
 use crate::{AppError, AppState, MAX_UPLOAD_BYTES};
 
@@ -80,6 +82,7 @@ pub async fn export_xlsx(
     ReaderLang(lang): ReaderLang,
     OrgId(id): OrgId,
 ) -> Result<Response, AppError> {
+    viewer.require(Permission::ViewRegistry)?;
     let (name, rows) = export_rows(&state, &viewer, id, lang).await?;
     let bytes =
         tokio::task::spawn_blocking(move || shanghui_files::write_registry_xlsx(&rows, lang))
@@ -103,6 +106,7 @@ pub async fn export_csv(
     ReaderLang(lang): ReaderLang,
     OrgId(id): OrgId,
 ) -> Result<Response, AppError> {
+    viewer.require(Permission::ViewRegistry)?;
     let (name, rows) = export_rows(&state, &viewer, id, lang).await?;
     let bytes = shanghui_files::write_registry_csv(&rows, lang);
     let disposition = attachment(&format!("{name}.csv"), "registry.csv");
@@ -116,7 +120,8 @@ pub async fn export_csv(
         .into_response())
 }
 
-pub async fn template(ReaderLang(lang): ReaderLang) -> Result<Response, AppError> {
+pub async fn template(viewer: Viewer, ReaderLang(lang): ReaderLang) -> Result<Response, AppError> {
+    viewer.require(Permission::TransferRegistry)?;
     let bytes = shanghui_files::registry_template_xlsx(lang)
         .map_err(|e| AppError::Internal(e.to_string()))?;
     let name = format!("{}.xlsx", lang.t("nav.template"));
@@ -144,6 +149,7 @@ pub struct ProblemRow {
 pub struct ImportPage {
     lang: Lang,
     flash: Option<String>,
+    me: Option<Me>,
     csrf: String,
     outcome: String,
     problems: Vec<ProblemRow>,
@@ -165,16 +171,19 @@ fn problem_row(l: &Located, lang: Lang) -> ProblemRow {
 }
 
 pub async fn import_page(
+    viewer: Viewer,
     ReaderLang(lang): ReaderLang,
     Extension(csrf): Extension<Token>,
-) -> ImportPage {
-    ImportPage {
+) -> Result<ImportPage, AppError> {
+    viewer.require(Permission::TransferRegistry)?;
+    Ok(ImportPage {
+        me: Some(viewer.me(lang, &csrf)),
         lang,
         flash: None,
         csrf: csrf.0,
         outcome: String::new(),
         problems: Vec::new(),
-    }
+    })
 }
 
 /// Reads the multipart form: the CSRF token and the file (name and bytes), within the size limit.
@@ -217,11 +226,13 @@ pub async fn import_upload(
     Extension(csrf): Extension<Token>,
     mp: Result<Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> Result<Response, AppError> {
+    viewer.require(Permission::TransferRegistry)?;
     let (token, file, too_large) = read_upload(mp.map_err(|_| AppError::BadRequest)?).await?;
     if !csrf::verify(&csrf, token.as_deref()) {
         return Err(AppError::Csrf);
     }
     let mut page = ImportPage {
+        me: Some(viewer.me(lang, &csrf)),
         lang,
         flash: None,
         csrf: csrf.0.clone(),

@@ -9,7 +9,9 @@ use shanghui_core::org::{OrgKind, Organization};
 use shanghui_store::orgs;
 
 use super::{NodeView, OrgId, Viewer, display_value, kind_label, local_time, summary, totals};
+use crate::auth::Me;
 use crate::csrf::Token;
+use shanghui_core::account::Permission;
 use crate::lang::ReaderLang;
 use crate::{AppError, AppState};
 
@@ -18,6 +20,7 @@ use crate::{AppError, AppState};
 pub struct Home {
     lang: Lang,
     flash: Option<String>,
+    me: Option<Me>,
     tops: Vec<NodeView>,
 }
 
@@ -46,12 +49,15 @@ pub async fn home(
     State(state): State<AppState>,
     viewer: Viewer,
     ReaderLang(lang): ReaderLang,
+    Extension(csrf): Extension<Token>,
 ) -> Result<Home, AppError> {
+    viewer.require(Permission::ViewRegistry)?;
     let mut tops = Vec::new();
     for org in orgs::tops(&state.db, &viewer.scope).await? {
         tops.push(node_view(&state, &viewer, &org, lang).await?);
     }
     Ok(Home {
+        me: Some(viewer.me(lang, &csrf)),
         lang,
         flash: None,
         tops,
@@ -81,6 +87,8 @@ pub struct HistoryLine {
 pub struct Unit {
     pub lang: Lang,
     pub flash: Option<String>,
+    pub me: Option<Me>,
+    pub can_edit: bool,
     pub crumbs: Vec<(i64, String)>,
     pub org: OrgView,
     pub c: NodeView,
@@ -225,8 +233,11 @@ pub async fn unit_page(
     Ok(Unit {
         lang,
         flash,
+        me: Some(viewer.me(lang, csrf)),
+        can_edit: viewer.can(Permission::EditRegistry),
         crumbs,
-        can_have_children: shanghui_store::registry::can_have_children(org.record.kind),
+        can_have_children: shanghui_store::registry::can_have_children(org.record.kind)
+            && viewer.can(Permission::EditRegistry),
         org: org_view(&org, state, lang),
         c,
         links,
@@ -245,6 +256,7 @@ pub async fn unit(
     OrgId(id): OrgId,
     Query(done): Query<Done>,
 ) -> Result<Unit, AppError> {
+    viewer.require(Permission::ViewRegistry)?;
     let mut page = unit_page(&state, &viewer, id, lang, &csrf, None, Vec::new()).await?;
     page.flash = flash_for(done.done.as_deref(), &page.org.name, lang);
     Ok(page)
