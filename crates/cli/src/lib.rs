@@ -4,6 +4,7 @@
 
 mod check;
 mod org;
+mod user;
 
 use std::net::SocketAddr;
 use std::process::ExitCode;
@@ -11,6 +12,7 @@ use std::time::Instant;
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
+use shanghui_core::account::Role;
 use shanghui_core::{Lang, Scope};
 use shanghui_store::{Actor, Db, divisions, orgs, registry};
 use shanghui_synth::Scale;
@@ -45,6 +47,9 @@ enum Command {
     Serve {
         #[arg(long, default_value = "127.0.0.1:8080")]
         bind: SocketAddr,
+        /// Mark the session cookie Secure: set this when users reach the site over HTTPS.
+        #[arg(long, env = "SHANGHUI_SECURE_COOKIES")]
+        secure_cookies: bool,
     },
     /// Create a demo database with a realistic province (if empty) and serve it.
     Demo {
@@ -61,6 +66,15 @@ enum Command {
         #[command(subcommand)]
         action: org::Action,
     },
+    /// Accounts.
+    User {
+        #[command(subcommand)]
+        action: user::Action,
+    },
+    /// Copy a SQLite database while it is in use (for PostgreSQL use pg_dump; see docs/OPERATIONS.md).
+    Backup { file: std::path::PathBuf },
+    /// Replace the SQLite database with a backup (stop the server first).
+    Restore { file: std::path::PathBuf },
     /// Generate synthetic, realistic registry data on the real division tree.
     Gen {
         #[arg(long, default_value = "province")]
@@ -72,13 +86,21 @@ enum Command {
 
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info,sqlx=warn,tower_http=info".into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| "info,sqlx=warn,tower_http=info".into());
+    // Structured logs for log collectors: SHANGHUI_LOG_FORMAT=json.
+    if std::env::var("SHANGHUI_LOG_FORMAT").is_ok_and(|f| f == "json") {
+        tracing_subscriber::fmt()
+            .json()
+            .with_env_filter(filter)
+            .with_writer(std::io::stderr)
+            .init();
+    } else {
+        tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_writer(std::io::stderr)
+            .init();
+    }
     let lang = Lang::from_tag(&cli.lang).unwrap_or_default();
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -107,10 +129,30 @@ async fn run(cli: Cli, lang: Lang) -> Result<ExitCode> {
             init(&db).await?;
             db.close().await;
         }
-        Command::Serve { bind } => {
+        Command::Serve {
+            bind,
+            secure_cookies,
+        } => {
             let db = open(&cli.database).await?;
             db.migrate().await?;
-            serve(db, bind).await?;
+            serve(db, bind, secure_cookies).await?;
+        }
+        Command::User { action } => {
+            let db = open(&cli.database).await?;
+            db.migrate().await?;
+            let code = user::run(&db, action, lang).await?;
+            db.close().await;
+            return Ok(code);
+        }
+        Command::Backup { file } => {
+            let db = open(&cli.database).await?;
+            shanghui_store::backup::backup(&db, &file).await?;
+            db.close().await;
+            eprintln!("backup written to {}", file.display());
+        }
+        Command::Restore { file } => {
+            shanghui_store::backup::restore(&cli.database, &file).await?;
+            eprintln!("{} restored from {}", cli.database, file.display());
         }
         Command::Demo { bind } => {
             // The demo keeps to its own file unless told otherwise, so it never fills a real
@@ -127,8 +169,9 @@ async fn run(cli: Cli, lang: Lang) -> Result<ExitCode> {
             if orgs::count(&db, &Scope::all()).await? == 0 {
                 generate(&db, Scale::Province, 20231).await?;
             }
+            demo_accounts(&db, lang).await?;
             println!("demo database: {url}");
-            serve(db, bind).await?;
+            serve(db, bind, false).await?;
         }
         Command::Org { action } => {
             let db = open(&cli.database).await?;
@@ -158,11 +201,107 @@ async fn init(db: &Db) -> Result<()> {
     let added = divisions::load(db, &rows).await?;
     let total = divisions::count(db).await?;
     eprintln!("divisions: {total} ({added} new)");
+    // The first administrator, so the web can be used at all; its password is shown once.
+    if shanghui_store::accounts::count(db).await? == 0 {
+        let password = user::generate_password();
+        user::add(
+            db,
+            "admin",
+            Role::SysAdmin,
+            None,
+            "系统管理员",
+            password.clone(),
+        )
+        .await?;
+        println!("first administrator: admin\tpassword: {password}");
+    }
     Ok(())
 }
 
-async fn serve(db: Db, bind: SocketAddr) -> Result<()> {
-    let state = shanghui_web::AppState::new(db).await?;
+/// The password of every demo account (demo data only).
+const DEMO_PASSWORD: &str = "Demo2026shanghui";
+
+/// One account per role on the demo province, printed for whoever runs the demo.
+async fn demo_accounts(db: &Db, lang: Lang) -> Result<()> {
+    let all = Scope::all();
+    let province = orgs::list(
+        db,
+        &all,
+        &orgs::Filter {
+            kind: Some(shanghui_core::OrgKind::Federation),
+            ..Default::default()
+        },
+    )
+    .await?
+    .into_iter()
+    .find(|o| o.record.level == Some(shanghui_core::FederationLevel::Provincial));
+    let Some(province) = province else {
+        return Ok(());
+    };
+    let chamber = orgs::list(
+        db,
+        &Scope::subtree(province.path.clone()),
+        &orgs::Filter {
+            kind: Some(shanghui_core::OrgKind::Chamber),
+            limit: Some(1),
+            ..Default::default()
+        },
+    )
+    .await?
+    .into_iter()
+    .next();
+    let mut accounts = vec![
+        ("demo_admin", Role::SysAdmin, None, "演示系统管理员"),
+        (
+            "demo_fed_admin",
+            Role::FedAdmin,
+            Some(province.id),
+            "演示工商联管理员",
+        ),
+        (
+            "demo_staff",
+            Role::FedStaff,
+            Some(province.id),
+            "演示工作人员",
+        ),
+        ("demo_leader", Role::Leader, Some(province.id), "演示领导"),
+        (
+            "demo_reviewer",
+            Role::Reviewer,
+            Some(province.id),
+            "演示审查机构",
+        ),
+        (
+            "demo_evaluator",
+            Role::Evaluator,
+            Some(province.id),
+            "演示评估人员",
+        ),
+    ];
+    if let Some(c) = &chamber {
+        accounts.push((
+            "demo_chamber",
+            Role::ChamberSecretary,
+            Some(c.id),
+            "演示商会秘书",
+        ));
+    }
+    println!("demo accounts (password {DEMO_PASSWORD}):");
+    for (name, role, org, display) in accounts {
+        if shanghui_store::accounts::by_username(db, name)
+            .await?
+            .is_none()
+        {
+            user::add(db, name, role, org, display, DEMO_PASSWORD.to_string()).await?;
+        }
+        println!("  {name}\t{}", role.label(lang));
+    }
+    Ok(())
+}
+
+async fn serve(db: Db, bind: SocketAddr, secure_cookies: bool) -> Result<()> {
+    let mut state = shanghui_web::AppState::new(db).await?;
+    state.secure_cookies = secure_cookies;
     shanghui_web::serve(state, bind, |addr| {
         println!("shanghui is serving at http://{addr}/");
     })

@@ -55,12 +55,10 @@ pub enum Action {
     },
 }
 
-fn actor() -> Actor {
+/// The operator at the command line, as the audit log names them.
+pub fn actor() -> Actor {
     let user = std::env::var("USER").unwrap_or_else(|_| "cli".into());
-    Actor {
-        name: format!("cli:{user}"),
-        from: None,
-    }
+    Actor::system(&format!("cli:{user}"))
 }
 
 fn date(raw: Option<&str>) -> Result<NaiveDate> {

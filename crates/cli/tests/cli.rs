@@ -106,3 +106,117 @@ fn gen_list_export_import_round_trip() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn accounts_backup_and_restore() {
+    let dir = std::env::temp_dir().join(format!("shanghui_cli_acc_{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let db = format!("sqlite://{}", dir.join("t.db").display());
+    // init makes the first administrator and shows its password once.
+    let out = shanghui(&db).arg("init").output().unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains("admin") && text.contains("password"),
+        "{text}"
+    );
+    shanghui(&db)
+        .args(["gen", "--scale", "county"])
+        .assert()
+        .success();
+
+    // A weak password is refused with the policy's words; a good one is accepted.
+    let out = shanghui(&db)
+        .args([
+            "user",
+            "add",
+            "fz.staff",
+            "--role",
+            "fed_staff",
+            "--org",
+            "3",
+            "--password-stdin",
+        ])
+        .write_stdin("short")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("至少 10"));
+    shanghui(&db)
+        .args([
+            "user",
+            "add",
+            "fz.staff",
+            "--role",
+            "fed_staff",
+            "--org",
+            "3",
+            "--password-stdin",
+        ])
+        .write_stdin("Putian2026ok")
+        .assert()
+        .success();
+    // A chamber secretariat must belong to a chamber.
+    let out = shanghui(&db)
+        .args([
+            "user",
+            "add",
+            "wrong.unit",
+            "--role",
+            "chamber_secretary",
+            "--org",
+            "3",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let list = String::from_utf8(
+        shanghui(&db)
+            .args(["user", "list"])
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
+    assert!(
+        list.contains("fz.staff") && !list.contains("wrong.unit"),
+        "{list}"
+    );
+
+    // Backup, change, restore: the change is gone and the backup's content is back.
+    let backup = dir.join("backup.db");
+    shanghui(&db)
+        .args(["backup", backup.to_str().unwrap()])
+        .assert()
+        .success();
+    shanghui(&db)
+        .args(["org", "dissolve", "10"])
+        .assert()
+        .success();
+    shanghui(&db)
+        .args(["restore", backup.to_str().unwrap()])
+        .assert()
+        .success();
+    let shown = String::from_utf8(
+        shanghui(&db)
+            .args(["org", "show", "10"])
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
+    assert!(shown.contains("状态\t正常"), "{shown}");
+    // A file that is not a database is refused and nothing is replaced.
+    let bad = dir.join("bad.db");
+    std::fs::write(&bad, "not a database").unwrap();
+    assert_eq!(
+        shanghui(&db)
+            .args(["restore", bad.to_str().unwrap()])
+            .output()
+            .unwrap()
+            .status
+            .code(),
+        Some(1)
+    );
+    shanghui(&db).args(["org", "show", "10"]).assert().success();
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -112,8 +112,14 @@ pub fn check_password(password: &str, username: &str) -> Result<(), Msg> {
 /// A user name: 3 to 40 letters, digits, `.`, `_` or `-`.
 pub fn check_username(name: &str) -> Result<(), Msg> {
     let ok = (3..=40).contains(&name.chars().count())
-        && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
-    if ok { Ok(()) } else { Err(Msg::new("account.username_rule")) }
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
+    if ok {
+        Ok(())
+    } else {
+        Err(Msg::new("account.username_rule"))
+    }
 }
 
 #[cfg(test)]

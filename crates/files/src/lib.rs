@@ -27,7 +27,9 @@ mod write;
 pub use located::{Located, column_letter};
 pub use read::{RegistryRow, read_registry};
 pub use shanghui_core::Severity;
-pub use write::{neutralize, registry_template_xlsx, write_registry_csv, write_registry_xlsx, write_table_csv};
+pub use write::{
+    neutralize, registry_template_xlsx, write_registry_csv, write_registry_xlsx, write_table_csv,
+};
 
 /// The largest file accepted, before anything else is looked at.
 pub const MAX_FILE_BYTES: usize = 20 * 1024 * 1024;

@@ -122,10 +122,18 @@ pub fn write_registry_xlsx(rows: &[OrgInput], lang: Lang) -> Result<Vec<u8>, Fil
 /// [`Field::ALL`]. Excel turns all-digit codes in a CSV into numbers when it opens one; the
 /// xlsx export keeps them as text.
 pub fn write_registry_csv(rows: &[OrgInput], lang: Lang) -> Vec<u8> {
-    let header: Vec<String> = Field::ALL.iter().map(|f| f.label(lang).to_string()).collect();
+    let header: Vec<String> = Field::ALL
+        .iter()
+        .map(|f| f.label(lang).to_string())
+        .collect();
     let body: Vec<Vec<String>> = rows
         .iter()
-        .map(|record| Field::ALL.iter().map(|f| record.get(f).cloned().unwrap_or_default()).collect())
+        .map(|record| {
+            Field::ALL
+                .iter()
+                .map(|f| record.get(f).cloned().unwrap_or_default())
+                .collect()
+        })
         .collect();
     write_table_csv(&header, &body)
 }
@@ -134,7 +142,9 @@ pub fn write_registry_csv(rows: &[OrgInput], lang: Lang) -> Vec<u8> {
 pub fn write_table_csv(header: &[String], rows: &[Vec<String>]) -> Vec<u8> {
     let mut out = b"\xEF\xBB\xBF".to_vec();
     {
-        let mut w = csv::WriterBuilder::new().terminator(csv::Terminator::CRLF).from_writer(&mut out);
+        let mut w = csv::WriterBuilder::new()
+            .terminator(csv::Terminator::CRLF)
+            .from_writer(&mut out);
         // Writing to a Vec cannot fail.
         let _ = w.write_record(header.iter().map(|h| neutralize(h)));
         for row in rows {

@@ -1,8 +1,8 @@
 //! Accounts, passwords and sessions. Sessions live in the database so that several servers behind
 //! one PostgreSQL share them.
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use chrono::{DateTime, Duration, Utc};
 use sha2::{Digest, Sha256};
 use shanghui_core::account::{Role, check_username};
@@ -50,7 +50,11 @@ pub struct User {
 
 impl std::fmt::Debug for User {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("User").field("id", &self.id).field("username", &self.username).field("role", &self.role).finish()
+        f.debug_struct("User")
+            .field("id", &self.id)
+            .field("username", &self.username)
+            .field("role", &self.role)
+            .finish()
     }
 }
 
@@ -58,7 +62,8 @@ impl TryFrom<UserRow> for User {
     type Error = StoreError;
     fn try_from(r: UserRow) -> Result<Self> {
         Ok(User {
-            role: Role::from_code(&r.role).ok_or_else(|| StoreError::Corrupt(format!("user {}: role", r.app_user_id)))?,
+            role: Role::from_code(&r.role)
+                .ok_or_else(|| StoreError::Corrupt(format!("user {}: role", r.app_user_id)))?,
             id: r.app_user_id,
             username: r.username,
             display_name: r.display_name,
@@ -80,13 +85,19 @@ pub fn hash_password(password: &str) -> String {
     let mut salt = [0u8; 16];
     getrandom::fill(&mut salt).expect("the operating system gives random bytes");
     let salt = SaltString::encode_b64(&salt).expect("16 bytes make a valid salt");
-    Argon2::default().hash_password(password.as_bytes(), &salt).expect("argon2 hashes any password").to_string()
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .expect("argon2 hashes any password")
+        .to_string()
 }
 
 /// Checks a password against a user's hash. CPU-heavy: call it off the async threads.
 pub fn verify_password(user: &User, password: &str) -> bool {
-    PasswordHash::new(&user.password_hash)
-        .is_ok_and(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
+    PasswordHash::new(&user.password_hash).is_ok_and(|h| {
+        Argon2::default()
+            .verify_password(password.as_bytes(), &h)
+            .is_ok()
+    })
 }
 
 /// A random token for a session cookie or a generated password.
@@ -97,19 +108,25 @@ pub fn random_token(bytes: usize) -> String {
 }
 
 fn session_key(token: &str) -> String {
-    Sha256::digest(token.as_bytes()).iter().map(|x| format!("{x:02x}")).collect()
+    Sha256::digest(token.as_bytes())
+        .iter()
+        .map(|x| format!("{x:02x}"))
+        .collect()
 }
 
 pub async fn by_username(db: &Db, username: &str) -> Result<Option<User>> {
     let sql = format!("select {USER_COLUMNS} from app_user u where u.username = $1");
-    let row: Option<UserRow> =
-        with_db!(db, p => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).bind(username).fetch_optional(p).await)?;
+    let row: Option<UserRow> = with_db!(db, p => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())).bind(username).fetch_optional(p).await)?;
     row.map(User::try_from).transpose()
 }
 
 /// A user whose scope lies within `scope` (system administrators only for the whole registry).
 pub async fn get(db: &Db, scope: &Scope, id: i64) -> Result<Option<User>> {
-    Ok(list(db, scope).await?.into_iter().map(|(u, _)| u).find(|u| u.id == id))
+    Ok(list(db, scope)
+        .await?
+        .into_iter()
+        .map(|(u, _)| u)
+        .find(|u| u.id == id))
 }
 
 /// The users whose scope lies within `scope`, with the name of their scope's unit.
@@ -129,7 +146,9 @@ pub async fn list(db: &Db, scope: &Scope) -> Result<Vec<(User, Option<String>)>>
     let all = scope.root().is_none();
     let rows: Vec<Row> = with_db!(db, p => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
         .bind(&lo).bind(&hi).bind(all).fetch_all(p).await)?;
-    rows.into_iter().map(|r| Ok((User::try_from(r.user)?, r.unit_name))).collect()
+    rows.into_iter()
+        .map(|r| Ok((User::try_from(r.user)?, r.unit_name)))
+        .collect()
 }
 
 pub async fn count(db: &Db) -> Result<i64> {
@@ -140,7 +159,9 @@ pub async fn count(db: &Db) -> Result<i64> {
 pub async fn scope_of(db: &Db, user: &User) -> Result<Scope> {
     match user.organization_id {
         None => Ok(Scope::all()),
-        Some(id) => Ok(Scope::subtree(orgs::require(db, &Scope::all(), id).await?.path)),
+        Some(id) => Ok(Scope::subtree(
+            orgs::require(db, &Scope::all(), id).await?.path,
+        )),
     }
 }
 
@@ -159,19 +180,35 @@ fn field_problem(field: &'static str, msg: Msg) -> StoreError {
 
 /// Checks that `granter` (whose scope is `scope`) may give `profile`: only roles it holds, only
 /// inside its scope, and a unit of the right kind for the role.
-async fn check_grant(db: &Db, scope: &Scope, granter: Role, profile: &Profile) -> Result<Option<Organization>> {
+async fn check_grant(
+    db: &Db,
+    scope: &Scope,
+    granter: Role,
+    profile: &Profile,
+) -> Result<Option<Organization>> {
     if !granter.can_grant(profile.role) {
         return Err(field_problem("role", Msg::new("account.cannot_grant")));
     }
     if profile.display_name.trim().is_empty() || profile.display_name.chars().count() > 100 {
-        return Err(field_problem("display_name", Msg::new("account.display_name_rule")));
+        return Err(field_problem(
+            "display_name",
+            Msg::new("account.display_name_rule"),
+        ));
     }
     let org = match profile.organization_id {
         None if profile.role == Role::SysAdmin && scope.root().is_none() => return Ok(None),
-        None => return Err(field_problem("organization", Msg::new("account.unit_required"))),
-        Some(id) => orgs::get(db, scope, id)
-            .await?
-            .ok_or_else(|| field_problem("organization", Msg::new("problem.out_of_scope").with("id", id)))?,
+        None => {
+            return Err(field_problem(
+                "organization",
+                Msg::new("account.unit_required"),
+            ));
+        }
+        Some(id) => orgs::get(db, scope, id).await?.ok_or_else(|| {
+            field_problem(
+                "organization",
+                Msg::new("problem.out_of_scope").with("id", id),
+            )
+        })?,
     };
     let fits = match profile.role {
         Role::SysAdmin => false,
@@ -201,7 +238,10 @@ pub async fn create(
     check_username(username).map_err(|m| field_problem("username", m))?;
     let org = check_grant(db, scope, granter, profile).await?;
     if by_username(db, username).await?.is_some() {
-        return Err(field_problem("username", Msg::new("account.username_taken").with("name", username)));
+        return Err(field_problem(
+            "username",
+            Msg::new("account.username_taken").with("name", username),
+        ));
     }
     let now = Utc::now();
     let sql = "insert into app_user (username, display_name, password_hash, role, organization_id, disabled, \
@@ -211,7 +251,14 @@ pub async fn create(
         .bind(profile.organization_id).bind(now).execute(p).await.map(|_| ()))?;
     let unit = audit_unit(&org);
     let detail = serde_json::json!({"username": username, "display_name": profile.display_name, "role": profile.role.code(), "organization_id": profile.organization_id});
-    audit::record(db, actor, "user.create", unit.as_ref().map(|(i, p)| (*i, p.as_str())), &detail).await?;
+    audit::record(
+        db,
+        actor,
+        "user.create",
+        unit.as_ref().map(|(i, p)| (*i, p.as_str())),
+        &detail,
+    )
+    .await?;
     by_username(db, username).await?.ok_or(StoreError::NotFound)
 }
 
@@ -236,7 +283,10 @@ pub async fn update(
     with_db!(db, p => sqlx::query(sql)
         .bind(profile.display_name.trim()).bind(profile.role.code()).bind(profile.organization_id).bind(disabled)
         .bind(Utc::now()).bind(id).execute(p).await.map(|_| ()))?;
-    if disabled || current.role != profile.role || current.organization_id != profile.organization_id {
+    if disabled
+        || current.role != profile.role
+        || current.organization_id != profile.organization_id
+    {
         end_sessions(db, id).await?;
     }
     let detail = serde_json::json!({
@@ -245,23 +295,43 @@ pub async fn update(
         "new": {"display_name": profile.display_name, "role": profile.role.code(), "organization_id": profile.organization_id, "disabled": disabled},
     });
     let unit = audit_unit(&org);
-    audit::record(db, actor, "user.update", unit.as_ref().map(|(i, p)| (*i, p.as_str())), &detail).await?;
+    audit::record(
+        db,
+        actor,
+        "user.update",
+        unit.as_ref().map(|(i, p)| (*i, p.as_str())),
+        &detail,
+    )
+    .await?;
     get(db, scope, id).await?.ok_or(StoreError::NotFound)
 }
 
 /// Sets a new password (a reset by an administrator, or a chamber account handed to a new
 /// secretary), unlocks the account and ends its sessions.
-pub async fn set_password(db: &Db, user: &User, password_hash: String, actor: &Actor) -> Result<()> {
+pub async fn set_password(
+    db: &Db,
+    user: &User,
+    password_hash: String,
+    actor: &Actor,
+) -> Result<()> {
     let sql = "update app_user set password_hash = $1, failed_logins = 0, locked_until = null, updated_at = $2 \
                where app_user_id = $3";
     with_db!(db, p => sqlx::query(sql).bind(&password_hash).bind(Utc::now()).bind(user.id).execute(p).await.map(|_| ()))?;
     end_sessions(db, user.id).await?;
     let unit = match user.organization_id {
-        Some(id) => orgs::get(db, &Scope::all(), id).await?.map(|o| (o.id, o.path.as_str().to_string())),
+        Some(id) => orgs::get(db, &Scope::all(), id)
+            .await?
+            .map(|o| (o.id, o.path.as_str().to_string())),
         None => None,
     };
-    audit::record(db, actor, "user.password", unit.as_ref().map(|(i, p)| (*i, p.as_str())), &serde_json::json!({"username": user.username}))
-        .await
+    audit::record(
+        db,
+        actor,
+        "user.password",
+        unit.as_ref().map(|(i, p)| (*i, p.as_str())),
+        &serde_json::json!({"username": user.username}),
+    )
+    .await
 }
 
 /// Whether the account is locked now.
@@ -280,7 +350,12 @@ pub async fn login_failed(db: &Db, user: &User) -> Result<()> {
 }
 
 /// Starts a session for a signed-in user and gives the cookie's token.
-pub async fn start_session(db: &Db, user: &User, ip: Option<&str>, user_agent: Option<&str>) -> Result<String> {
+pub async fn start_session(
+    db: &Db,
+    user: &User,
+    ip: Option<&str>,
+    user_agent: Option<&str>,
+) -> Result<String> {
     let token = random_token(32);
     let now = Utc::now();
     with_db!(db, p => sqlx::query("update app_user set failed_logins = 0, locked_until = null where app_user_id = $1")

@@ -7,7 +7,13 @@ use sqlx::QueryBuilder;
 use crate::{Actor, Db, Result, with_db};
 
 /// Appends one entry. `unit` is the organisation concerned with its path, when there is one.
-pub async fn record(db: &Db, actor: &Actor, action: &str, unit: Option<(i64, &str)>, detail: &serde_json::Value) -> Result<()> {
+pub async fn record(
+    db: &Db,
+    actor: &Actor,
+    action: &str,
+    unit: Option<(i64, &str)>,
+    detail: &serde_json::Value,
+) -> Result<()> {
     let sql = "insert into audit_event (created_at, app_user_id, actor, ip, action, organization_id, path, effective_on, detail) \
                values ($1, $2, $3, $4, $5, $6, $7, null, $8)";
     with_db!(db, p => sqlx::query(sql)
@@ -57,7 +63,9 @@ pub struct Filter {
 pub async fn search(db: &Db, scope: &Scope, f: &Filter) -> Result<Vec<Entry>> {
     let (lo, hi) = scope.range();
     let unit_path: Option<String> = match f.unit {
-        Some(id) => crate::orgs::get(db, scope, id).await?.map(|o| o.path.as_str().to_string()),
+        Some(id) => crate::orgs::get(db, scope, id)
+            .await?
+            .map(|o| o.path.as_str().to_string()),
         None => None,
     };
     if f.unit.is_some() && unit_path.is_none() {

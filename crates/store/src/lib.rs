@@ -7,6 +7,7 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod backup;
 pub mod divisions;
 pub mod import;
 pub mod orgs;
@@ -157,6 +158,10 @@ pub struct Actor {
 
 impl Actor {
     pub fn system(name: &str) -> Self {
-        Actor { user_id: None, name: name.to_string(), from: None }
+        Actor {
+            user_id: None,
+            name: name.to_string(),
+            from: None,
+        }
     }
 }

@@ -68,7 +68,11 @@ impl Viewer {
     }
     /// Refuses with 403 unless the role allows `p`.
     pub fn require(&self, p: Permission) -> Result<(), AppError> {
-        if self.can(p) { Ok(()) } else { Err(AppError::Forbidden) }
+        if self.can(p) {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden)
+        }
     }
     /// What the navigation shows.
     pub fn me(&self, lang: Lang, csrf: &Token) -> Me {
@@ -98,13 +102,23 @@ pub struct Me {
 }
 
 pub fn client_ip(parts: &Parts) -> Option<IpAddr> {
-    parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip())
+    parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip())
 }
 
 impl FromRequestParts<AppState> for Viewer {
     type Rejection = AppError;
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let next = parts.uri.path_and_query().map(|p| p.as_str().to_string()).unwrap_or_else(|| "/".into());
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let next = parts
+            .uri
+            .path_and_query()
+            .map(|p| p.as_str().to_string())
+            .unwrap_or_else(|| "/".into());
         let Some(token) = cookie(&parts.headers, SESSION_COOKIE) else {
             return Err(AppError::Unauthenticated(next));
         };
@@ -123,7 +137,9 @@ impl FromRequestParts<AppState> for Viewer {
 
 fn session_cookie(state: &AppState, value: &str, max_age: i64) -> HeaderValue {
     let secure = if state.secure_cookies { "; Secure" } else { "" };
-    let c = format!("{SESSION_COOKIE}={value}; Path=/; Max-Age={max_age}; HttpOnly; SameSite=Lax{secure}");
+    let c = format!(
+        "{SESSION_COOKIE}={value}; Path=/; Max-Age={max_age}; HttpOnly; SameSite=Lax{secure}"
+    );
     HeaderValue::from_str(&c).expect("cookie text is ASCII")
 }
 
@@ -152,7 +168,11 @@ fn safe_next(next: Option<&str>) -> String {
     }
 }
 
-pub async fn login_page(ReaderLang(lang): ReaderLang, Extension(csrf): Extension<Token>, Query(q): Query<Next>) -> LoginPage {
+pub async fn login_page(
+    ReaderLang(lang): ReaderLang,
+    Extension(csrf): Extension<Token>,
+    Query(q): Query<Next>,
+) -> LoginPage {
     LoginPage {
         lang,
         flash: None,
@@ -201,23 +221,46 @@ pub async fn login(
     if !state.limiter.allow(addr.ip()) {
         return Ok(page("login.rate_limited", StatusCode::TOO_MANY_REQUESTS));
     }
-    let actor = Actor { user_id: None, name: username.clone(), from: Some(addr.ip().to_string()) };
+    let actor = Actor {
+        user_id: None,
+        name: username.clone(),
+        from: Some(addr.ip().to_string()),
+    };
     let user = accounts::by_username(&state.db, &username).await?;
     let Some(user) = user else {
         // Hash anyway, so a missing account takes as long to refuse as a wrong password.
         let pw = form.password.clone();
         let _ = tokio::task::spawn_blocking(move || accounts::hash_password(&pw)).await;
-        audit::record(&state.db, &actor, "login.fail", None, &serde_json::json!({"username": username, "reason": "unknown"})).await?;
+        audit::record(
+            &state.db,
+            &actor,
+            "login.fail",
+            None,
+            &serde_json::json!({"username": username, "reason": "unknown"}),
+        )
+        .await?;
         return Ok(page("login.failed", StatusCode::UNAUTHORIZED));
     };
     let unit = match user.organization_id {
-        Some(id) => shanghui_store::orgs::get(&state.db, &Scope::all(), id).await?.map(|o| (o.id, o.path.as_str().to_string())),
+        Some(id) => shanghui_store::orgs::get(&state.db, &Scope::all(), id)
+            .await?
+            .map(|o| (o.id, o.path.as_str().to_string())),
         None => None,
     };
     let unit_ref = unit.as_ref().map(|(i, p)| (*i, p.as_str()));
-    let actor = Actor { user_id: Some(user.id), ..actor };
+    let actor = Actor {
+        user_id: Some(user.id),
+        ..actor
+    };
     if accounts::locked(&user, chrono::Utc::now()) {
-        audit::record(&state.db, &actor, "login.fail", unit_ref, &serde_json::json!({"username": username, "reason": "locked"})).await?;
+        audit::record(
+            &state.db,
+            &actor,
+            "login.fail",
+            unit_ref,
+            &serde_json::json!({"username": username, "reason": "locked"}),
+        )
+        .await?;
         return Ok(page("login.locked", StatusCode::FORBIDDEN));
     }
     let (u, pw) = (user.clone(), form.password.clone());
@@ -226,8 +269,19 @@ pub async fn login(
         .map_err(|e| AppError::Internal(e.to_string()))?;
     if !ok || user.disabled {
         accounts::login_failed(&state.db, &user).await?;
-        let reason = if user.disabled { "disabled" } else { "password" };
-        audit::record(&state.db, &actor, "login.fail", unit_ref, &serde_json::json!({"username": username, "reason": reason})).await?;
+        let reason = if user.disabled {
+            "disabled"
+        } else {
+            "password"
+        };
+        audit::record(
+            &state.db,
+            &actor,
+            "login.fail",
+            unit_ref,
+            &serde_json::json!({"username": username, "reason": reason}),
+        )
+        .await?;
         return Ok(page("login.failed", StatusCode::UNAUTHORIZED));
     }
     // A new token at every sign-in: a token planted before sign-in is worth nothing after it.
@@ -236,9 +290,19 @@ pub async fn login(
     }
     let ua = headers.get(USER_AGENT).and_then(|v| v.to_str().ok());
     let token = accounts::start_session(&state.db, &user, Some(&addr.ip().to_string()), ua).await?;
-    audit::record(&state.db, &actor, "login.ok", unit_ref, &serde_json::json!({"username": username})).await?;
+    audit::record(
+        &state.db,
+        &actor,
+        "login.ok",
+        unit_ref,
+        &serde_json::json!({"username": username}),
+    )
+    .await?;
     let mut resp = Redirect::to(&next).into_response();
-    resp.headers_mut().append(SET_COOKIE, session_cookie(&state, &token, accounts::SESSION_HOURS * 3600));
+    resp.headers_mut().append(
+        SET_COOKIE,
+        session_cookie(&state, &token, accounts::SESSION_HOURS * 3600),
+    );
     Ok(resp)
 }
 
@@ -248,16 +312,29 @@ pub struct TokenOnly {
     token: Option<String>,
 }
 
-async fn sign_out(state: &AppState, viewer: &Viewer, headers: &HeaderMap, everywhere: bool) -> Result<Response, AppError> {
+async fn sign_out(
+    state: &AppState,
+    viewer: &Viewer,
+    headers: &HeaderMap,
+    everywhere: bool,
+) -> Result<Response, AppError> {
     if everywhere {
         accounts::end_sessions(&state.db, viewer.user.id).await?;
     } else if let Some(t) = cookie(headers, SESSION_COOKIE) {
         accounts::end_session(&state.db, t).await?;
     }
     let action = if everywhere { "logout.all" } else { "logout" };
-    audit::record(&state.db, &viewer.actor, action, None, &serde_json::json!({"username": viewer.user.username})).await?;
+    audit::record(
+        &state.db,
+        &viewer.actor,
+        action,
+        None,
+        &serde_json::json!({"username": viewer.user.username}),
+    )
+    .await?;
     let mut resp = Redirect::to("/login").into_response();
-    resp.headers_mut().append(SET_COOKIE, session_cookie(state, "", 0));
+    resp.headers_mut()
+        .append(SET_COOKIE, session_cookie(state, "", 0));
     Ok(resp)
 }
 

@@ -50,13 +50,23 @@ impl IntoResponse for AppError {
         if let AppError::Unauthenticated(next) = &self {
             let q: String = next
                 .bytes()
-                .map(|b| if b.is_ascii_alphanumeric() || b"/-._~".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") })
+                .map(|b| {
+                    if b.is_ascii_alphanumeric() || b"/-._~".contains(&b) {
+                        (b as char).to_string()
+                    } else {
+                        format!("%{b:02X}")
+                    }
+                })
                 .collect();
             return axum::response::Redirect::to(&format!("/login?next={q}")).into_response();
         }
         let (status, title, message) = match &self {
             AppError::Unauthenticated(_) => unreachable!("answered above"),
-            AppError::Forbidden => (StatusCode::FORBIDDEN, "error.forbidden_title", "error.forbidden"),
+            AppError::Forbidden => (
+                StatusCode::FORBIDDEN,
+                "error.forbidden_title",
+                "error.forbidden",
+            ),
             AppError::NotFound => (
                 StatusCode::NOT_FOUND,
                 "error.not_found_title",

@@ -41,7 +41,12 @@ pub struct AppState {
 impl AppState {
     pub async fn new(db: Db) -> Result<Self, shanghui_store::StoreError> {
         let divisions = Arc::new(shanghui_store::divisions::load_index(&db).await?);
-        Ok(AppState { db, divisions, secure_cookies: false, limiter: Arc::default() })
+        Ok(AppState {
+            db,
+            divisions,
+            secure_cookies: false,
+            limiter: Arc::default(),
+        })
     }
 }
 
@@ -100,8 +105,14 @@ pub fn app(state: AppState) -> Router {
         .route("/logout", post(auth::logout))
         .route("/logout-all", post(auth::logout_all))
         .route("/users", get(pages::users::list))
-        .route("/users/new", get(pages::users::new_page).post(pages::users::new_save))
-        .route("/users/{id}", get(pages::users::edit_page).post(pages::users::edit_save))
+        .route(
+            "/users/new",
+            get(pages::users::new_page).post(pages::users::new_save),
+        )
+        .route(
+            "/users/{id}",
+            get(pages::users::edit_page).post(pages::users::edit_save),
+        )
         .route("/users/{id}/password", post(pages::users::password_save))
         .route("/audit", get(pages::audit::page))
         .route("/audit.csv", get(pages::audit::export))

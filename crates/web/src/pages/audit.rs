@@ -30,7 +30,12 @@ pub struct Params {
 
 impl Params {
     fn filter(&self, limit: i64) -> Filter {
-        let text = |s: &Option<String>| s.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_string);
+        let text = |s: &Option<String>| {
+            s.as_deref()
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_string)
+        };
         Filter {
             unit: text(&self.unit).and_then(|u| value::parse_int(u.trim_start_matches('#'))),
             user: text(&self.user),
@@ -42,13 +47,31 @@ impl Params {
     }
     fn query(&self) -> String {
         let enc = |s: &str| -> String {
-            s.bytes().map(|b| if b.is_ascii_alphanumeric() || b"-._".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") }).collect()
+            s.bytes()
+                .map(|b| {
+                    if b.is_ascii_alphanumeric() || b"-._".contains(&b) {
+                        (b as char).to_string()
+                    } else {
+                        format!("%{b:02X}")
+                    }
+                })
+                .collect()
         };
-        [("unit", &self.unit), ("user", &self.user), ("action", &self.action), ("from", &self.from), ("to", &self.to)]
-            .iter()
-            .filter_map(|(k, v)| v.as_deref().filter(|v| !v.is_empty()).map(|v| format!("{k}={}", enc(v))))
-            .collect::<Vec<_>>()
-            .join("&")
+        [
+            ("unit", &self.unit),
+            ("user", &self.user),
+            ("action", &self.action),
+            ("from", &self.from),
+            ("to", &self.to),
+        ]
+        .iter()
+        .filter_map(|(k, v)| {
+            v.as_deref()
+                .filter(|v| !v.is_empty())
+                .map(|v| format!("{k}={}", enc(v)))
+        })
+        .collect::<Vec<_>>()
+        .join("&")
     }
 }
 
@@ -65,7 +88,11 @@ pub struct Row {
 fn action_label(action: &str, lang: Lang) -> String {
     let key = format!("audit.action.{action}");
     let t = lang.t(&key);
-    if t == "?" { action.to_string() } else { t.to_string() }
+    if t == "?" {
+        action.to_string()
+    } else {
+        t.to_string()
+    }
 }
 
 fn row(e: &Entry, lang: Lang) -> Row {
@@ -81,8 +108,19 @@ fn row(e: &Entry, lang: Lang) -> Row {
 }
 
 pub const ACTIONS: &[&str] = &[
-    "create", "update", "move", "dissolve", "import", "generate", "user.create", "user.update", "user.password",
-    "login.ok", "login.fail", "logout", "logout.all",
+    "create",
+    "update",
+    "move",
+    "dissolve",
+    "import",
+    "generate",
+    "user.create",
+    "user.update",
+    "user.password",
+    "login.ok",
+    "login.fail",
+    "logout",
+    "logout.all",
 ];
 
 #[derive(Template, WebTemplate)]
@@ -118,7 +156,10 @@ pub async fn page(
         limited: entries.len() as i64 == PAGE_ROWS,
         rows: entries.iter().map(|e| row(e, lang)).collect(),
         export_query: p.query(),
-        actions: ACTIONS.iter().map(|a| (a.to_string(), action_label(a, lang))).collect(),
+        actions: ACTIONS
+            .iter()
+            .map(|a| (a.to_string(), action_label(a, lang)))
+            .collect(),
         unit: p.unit.unwrap_or_default(),
         user: p.user.unwrap_or_default(),
         action: p.action.unwrap_or_default(),
@@ -135,20 +176,39 @@ pub async fn export(
 ) -> Result<Response, AppError> {
     viewer.require(Permission::ViewAudit)?;
     let entries = audit::search(&state.db, &viewer.scope, &p.filter(EXPORT_ROWS)).await?;
-    let header = ["audit.col_when", "audit.col_who", "audit.col_ip", "audit.col_action", "common.id", "audit.col_unit", "audit.col_detail"]
-        .map(|k| lang.t(k).to_string());
+    let header = [
+        "audit.col_when",
+        "audit.col_who",
+        "audit.col_ip",
+        "audit.col_action",
+        "common.id",
+        "audit.col_unit",
+        "audit.col_detail",
+    ]
+    .map(|k| lang.t(k).to_string());
     let rows: Vec<Vec<String>> = entries
         .iter()
         .map(|e| {
             let r = row(e, lang);
-            vec![r.when, r.who, r.ip, r.action, r.unit_id, r.unit, e.detail.clone()]
+            vec![
+                r.when,
+                r.who,
+                r.ip,
+                r.action,
+                r.unit_id,
+                r.unit,
+                e.detail.clone(),
+            ]
         })
         .collect();
     let bytes = shanghui_files::write_table_csv(&header, &rows);
     Ok((
         [
             (CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
-            (CONTENT_DISPOSITION, "attachment; filename=\"audit.csv\"".to_string()),
+            (
+                CONTENT_DISPOSITION,
+                "attachment; filename=\"audit.csv\"".to_string(),
+            ),
         ],
         bytes,
     )

@@ -18,9 +18,9 @@ use super::tree::unit_page;
 use super::{OrgId, Posted, Viewer};
 use crate::auth::Me;
 use crate::csrf::{self, Token};
-use shanghui_core::account::Permission;
 use crate::lang::ReaderLang;
 use crate::{AppError, AppState};
+use shanghui_core::account::Permission;
 
 pub struct FieldView {
     pub code: &'static str,

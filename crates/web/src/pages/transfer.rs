@@ -18,9 +18,9 @@ use shanghui_store::orgs;
 use super::{OrgId, Viewer};
 use crate::auth::Me;
 use crate::csrf::{self, Token};
-use shanghui_core::account::Permission;
 use crate::lang::ReaderLang;
 use crate::{AppError, AppState, MAX_UPLOAD_BYTES};
+use shanghui_core::account::Permission;
 
 const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 

@@ -11,9 +11,9 @@ use shanghui_store::orgs;
 use super::{NodeView, OrgId, Viewer, display_value, kind_label, local_time, summary, totals};
 use crate::auth::Me;
 use crate::csrf::Token;
-use shanghui_core::account::Permission;
 use crate::lang::ReaderLang;
 use crate::{AppError, AppState};
+use shanghui_core::account::Permission;
 
 #[derive(Template, WebTemplate)]
 #[template(path = "home.html")]
@@ -127,9 +127,10 @@ fn org_view(org: &Organization, state: &AppState, lang: Lang) -> OrgView {
         .filter(|f| match f {
             Field::Level => r.kind == OrgKind::Federation,
             Field::Category => r.kind == OrgKind::Chamber,
-            Field::UsccOverrideReason | Field::UnregisteredReason | Field::PartyOrgReason | Field::DissolvedOn => {
-                input.contains_key(f)
-            }
+            Field::UsccOverrideReason
+            | Field::UnregisteredReason
+            | Field::PartyOrgReason
+            | Field::DissolvedOn => input.contains_key(f),
             _ => true,
         })
         .map(|f| {

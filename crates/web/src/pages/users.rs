@@ -75,7 +75,12 @@ pub async fn list(
         "created" => lang.t("users.created").to_string(),
         _ => lang.t("users.saved").to_string(),
     });
-    Ok(UsersPage { lang, flash, me: Some(viewer.me(lang, &csrf)), rows })
+    Ok(UsersPage {
+        lang,
+        flash,
+        me: Some(viewer.me(lang, &csrf)),
+        rows,
+    })
 }
 
 #[derive(Template, WebTemplate)]
@@ -116,7 +121,11 @@ fn blank_form(viewer: &Viewer, lang: Lang, csrf: &Token) -> UserForm {
         display_name: String::new(),
         role: Role::FedStaff.code().into(),
         roles: roles_for(viewer, lang),
-        organization_id: viewer.user.organization_id.map(|i| i.to_string()).unwrap_or_default(),
+        organization_id: viewer
+            .user
+            .organization_id
+            .map(|i| i.to_string())
+            .unwrap_or_default(),
         disabled: false,
         errors: Vec::new(),
         created_at: String::new(),
@@ -145,13 +154,28 @@ pub struct UserFields {
 }
 
 fn profile(f: &UserFields) -> Result<Profile, String> {
-    let role = f.role.as_deref().and_then(Role::from_code).ok_or_else(|| "account.role_required".to_string())?;
-    let org = f.organization_id.as_deref().map(str::trim).filter(|s| !s.is_empty());
+    let role = f
+        .role
+        .as_deref()
+        .and_then(Role::from_code)
+        .ok_or_else(|| "account.role_required".to_string())?;
+    let org = f
+        .organization_id
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty());
     let organization_id = match org {
         None => None,
-        Some(s) => Some(value::parse_int(s.trim_start_matches('#')).ok_or_else(|| "account.unit_required".to_string())?),
+        Some(s) => Some(
+            value::parse_int(s.trim_start_matches('#'))
+                .ok_or_else(|| "account.unit_required".to_string())?,
+        ),
     };
-    Ok(Profile { display_name: f.display_name.clone().unwrap_or_default(), role, organization_id })
+    Ok(Profile {
+        display_name: f.display_name.clone().unwrap_or_default(),
+        role,
+        organization_id,
+    })
 }
 
 fn store_errors(e: StoreError, lang: Lang) -> Result<Vec<String>, AppError> {
@@ -176,7 +200,9 @@ pub async fn new_save(
     let username = f.username.clone().unwrap_or_default().trim().to_string();
     let password = f.password.clone().unwrap_or_default();
     let mut errors = Vec::new();
-    let prof = profile(&f).map_err(|k| errors.push(lang.t(&k).to_string())).ok();
+    let prof = profile(&f)
+        .map_err(|k| errors.push(lang.t(&k).to_string()))
+        .ok();
     if let Err(m) = check_password(&password, &username) {
         errors.push(m.render(lang));
     }
@@ -186,7 +212,17 @@ pub async fn new_save(
         let hash = tokio::task::spawn_blocking(move || accounts::hash_password(&password))
             .await
             .map_err(|e| AppError::Internal(e.to_string()))?;
-        match accounts::create(&state.db, &viewer.scope, viewer.role(), &username, prof, hash, &viewer.actor).await {
+        match accounts::create(
+            &state.db,
+            &viewer.scope,
+            viewer.role(),
+            &username,
+            prof,
+            hash,
+            &viewer.actor,
+        )
+        .await
+        {
             Ok(_) => return Ok(Redirect::to("/users?done=created").into_response()),
             Err(e) => errors = store_errors(e, lang)?,
         }
@@ -200,8 +236,16 @@ pub async fn new_save(
     Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
 }
 
-async fn edit_form(state: &AppState, viewer: &Viewer, id: i64, lang: Lang, csrf: &Token) -> Result<UserForm, AppError> {
-    let u = accounts::get(&state.db, &viewer.scope, id).await?.ok_or(AppError::NotFound)?;
+async fn edit_form(
+    state: &AppState,
+    viewer: &Viewer,
+    id: i64,
+    lang: Lang,
+    csrf: &Token,
+) -> Result<UserForm, AppError> {
+    let u = accounts::get(&state.db, &viewer.scope, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
     let mut page = blank_form(viewer, lang, csrf);
     page.id = Some(u.id);
     page.organization_id = u.organization_id.map(|i| i.to_string()).unwrap_or_default();
@@ -242,7 +286,17 @@ pub async fn edit_save(
         Err(k) => vec![lang.t(&k).to_string()],
         Ok(prof) => {
             let disabled = f.disabled.is_some();
-            match accounts::update(&state.db, &viewer.scope, viewer.role(), id, &prof, disabled, &viewer.actor).await {
+            match accounts::update(
+                &state.db,
+                &viewer.scope,
+                viewer.role(),
+                id,
+                &prof,
+                disabled,
+                &viewer.actor,
+            )
+            .await
+            {
                 Ok(_) => return Ok(Redirect::to("/users?done=saved").into_response()),
                 Err(e) => store_errors(e, lang)?,
             }
@@ -268,7 +322,9 @@ pub async fn password_save(
         return Err(AppError::Csrf);
     }
     let id: i64 = id.parse().map_err(|_| AppError::NotFound)?;
-    let u = accounts::get(&state.db, &viewer.scope, id).await?.ok_or(AppError::NotFound)?;
+    let u = accounts::get(&state.db, &viewer.scope, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
     if !viewer.role().can_grant(u.role) {
         return Err(AppError::Forbidden);
     }
@@ -278,12 +334,30 @@ pub async fn password_save(
         errors.push(m.render(lang));
     }
     if errors.is_empty() {
-        let name = f.display_name.as_deref().map(str::trim).filter(|s| !s.is_empty());
+        let name = f
+            .display_name
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty());
         if let Some(name) = name
             && name != u.display_name
         {
-            let prof = Profile { display_name: name.to_string(), role: u.role, organization_id: u.organization_id };
-            if let Err(e) = accounts::update(&state.db, &viewer.scope, viewer.role(), id, &prof, u.disabled, &viewer.actor).await {
+            let prof = Profile {
+                display_name: name.to_string(),
+                role: u.role,
+                organization_id: u.organization_id,
+            };
+            if let Err(e) = accounts::update(
+                &state.db,
+                &viewer.scope,
+                viewer.role(),
+                id,
+                &prof,
+                u.disabled,
+                &viewer.actor,
+            )
+            .await
+            {
                 errors = store_errors(e, lang)?;
             }
         }
