@@ -1,6 +1,7 @@
 //! `shanghui org ...`: the registry from the command line, with the same rules as the web.
 
 use std::collections::{BTreeSet, HashMap};
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -132,17 +133,24 @@ pub async fn run(db: &Db, action: Action, lang: Lang) -> Result<ExitCode> {
                 Some(id) => Scope::subtree(orgs::require(db, &all, id).await?.path),
                 None => all.clone(),
             };
+            // Lists are often piped into `head`: a closed pipe ends the listing quietly.
+            let mut out = std::io::stdout().lock();
             if let (Some(root), Some(raw)) = (root, as_of) {
                 let on = date(Some(&raw))?;
-                for (id, parent) in orgs::members_on(db, &all, root, on).await? {
-                    let name = orgs::get(db, &all, id)
+                let members = orgs::members_on(db, &all, root, on).await?;
+                // Names from one read of the records, not one query per member.
+                let names: std::collections::HashMap<i64, String> =
+                    orgs::list(db, &all, &orgs::Filter::default())
                         .await?
-                        .map(|o| o.record.name)
-                        .unwrap_or_default();
-                    println!(
-                        "{id}\t{}\t{name}",
-                        parent.map(|p| p.to_string()).unwrap_or_default()
-                    );
+                        .into_iter()
+                        .map(|o| (o.id, o.record.name))
+                        .collect();
+                for (id, parent) in members {
+                    let name = names.get(&id).map(String::as_str).unwrap_or_default();
+                    let parent = parent.map(|p| p.to_string()).unwrap_or_default();
+                    if writeln!(out, "{id}\t{parent}\t{name}").is_err() {
+                        break;
+                    }
                 }
                 return Ok(ExitCode::SUCCESS);
             }
@@ -159,7 +167,8 @@ pub async fn run(db: &Db, action: Action, lang: Lang) -> Result<ExitCode> {
             };
             for o in orgs::list(db, &scope, &filter).await? {
                 let r = &o.record;
-                println!(
+                let line = writeln!(
+                    out,
                     "{}\t{}\t{}\t{}\t{}\t{}",
                     o.id,
                     o.parent_id.map(|p| p.to_string()).unwrap_or_default(),
@@ -171,6 +180,9 @@ pub async fn run(db: &Db, action: Action, lang: Lang) -> Result<ExitCode> {
                         .unwrap_or_default(),
                     r.status.label(lang)
                 );
+                if line.is_err() {
+                    break;
+                }
             }
         }
         Action::Show { id } => {

@@ -26,18 +26,18 @@ use crate::{AppError, AppState};
 
 pub const SESSION_COOKIE: &str = "sid";
 
-/// Sign-in attempts one address may make per minute, whatever the accounts.
-const ATTEMPTS_PER_MINUTE: u32 = 20;
+/// Failed sign-ins one address may make per minute, whatever the accounts. Only failures count:
+/// a federation's office signs in many people from one address.
+const FAILURES_PER_MINUTE: u32 = 20;
 
-/// Counts sign-in attempts per address over a one-minute window.
+/// Counts failed sign-ins per address over a one-minute window.
 #[derive(Default)]
 pub struct RateLimiter {
     seen: Mutex<HashMap<IpAddr, (Instant, u32)>>,
 }
 
 impl RateLimiter {
-    /// Whether one more attempt from `ip` is allowed now.
-    pub fn allow(&self, ip: IpAddr) -> bool {
+    fn with<T>(&self, ip: IpAddr, f: impl FnOnce(&mut (Instant, u32)) -> T) -> T {
         let mut seen = self.seen.lock().unwrap_or_else(|e| e.into_inner());
         let now = Instant::now();
         if seen.len() > 10_000 {
@@ -47,8 +47,15 @@ impl RateLimiter {
         if now.duration_since(e.0) >= Duration::from_secs(60) {
             *e = (now, 0);
         }
-        e.1 += 1;
-        e.1 <= ATTEMPTS_PER_MINUTE
+        f(e)
+    }
+    /// Whether `ip` may try to sign in now.
+    pub fn allow(&self, ip: IpAddr) -> bool {
+        self.with(ip, |e| e.1 < FAILURES_PER_MINUTE)
+    }
+    /// Records a failed sign-in from `ip`.
+    pub fn failed(&self, ip: IpAddr) {
+        self.with(ip, |e| e.1 += 1);
     }
 }
 
@@ -231,6 +238,7 @@ pub async fn login(
         // Hash anyway, so a missing account takes as long to refuse as a wrong password.
         let pw = form.password.clone();
         let _ = tokio::task::spawn_blocking(move || accounts::hash_password(&pw)).await;
+        state.limiter.failed(addr.ip());
         audit::record(
             &state.db,
             &actor,
@@ -253,6 +261,7 @@ pub async fn login(
         ..actor
     };
     if accounts::locked(&user, chrono::Utc::now()) {
+        state.limiter.failed(addr.ip());
         audit::record(
             &state.db,
             &actor,
@@ -268,6 +277,7 @@ pub async fn login(
         .await
         .map_err(|e| AppError::Internal(e.to_string()))?;
     if !ok || user.disabled {
+        state.limiter.failed(addr.ip());
         accounts::login_failed(&state.db, &user).await?;
         let reason = if user.disabled {
             "disabled"

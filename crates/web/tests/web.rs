@@ -1,9 +1,18 @@
 //! The web interface end to end: a real server (`shanghui_web::serve`) on a real database for
 //! every backend (SQLite always, PostgreSQL when SHANGHUI_TEST_PG_URL is set), driven over HTTP
-//! like a browser without JavaScript, plus one run in headless Chromium.
+//! like a browser without JavaScript, plus one run in headless Chromium. Every page needs a
+//! signed-in user: the tests sign in through the form (see `support::login`).
 //!
-//! Every test has its own database and its own server.
+//! Every test has its own database and its own server. The access matrix (access.rs and
+//! tests/access.tsv), accounts and sessions (accounts.rs) and the audit log (audit.rs) have
+//! modules of their own.
 
+#[path = "web/access.rs"]
+mod access;
+#[path = "web/accounts.rs"]
+mod accounts;
+#[path = "web/audit.rs"]
+mod audit;
 #[path = "web/browser.rs"]
 mod browser;
 #[path = "web/support.rs"]
@@ -27,7 +36,7 @@ const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.
 async fn tree_unit_page_not_found_and_language() {
     for s in servers().await {
         let n = s.name();
-        let c = client();
+        let c = admin(&s).await;
         // An empty registry says what to do.
         let empty = get(&c, &s.url("/")).await;
         assert_eq!(empty.status, StatusCode::OK, "{n}");
@@ -262,7 +271,7 @@ async fn tree_unit_page_not_found_and_language() {
         assert_eq!(zh.text("#lang-switch"), "English", "{n}");
 
         // Without a cookie, Accept-Language decides.
-        let fresh = client();
+        let fresh = admin(&s).await;
         let en2 = Page::from(
             fresh
                 .get(s.url("/"))
@@ -297,7 +306,7 @@ async fn generated_county_registry() {
         let ids = registry::bulk_insert(&s.db, &rows, &Actor::system("synth"))
             .await
             .expect("bulk insert");
-        let c = client();
+        let c = admin(&s).await;
 
         // Expected counts of active units below the national federation, by kind.
         let active = |k: shanghui_core::OrgKind| {
@@ -384,19 +393,33 @@ async fn create_through_the_form() {
         let t = seed(&s.db).await;
         let c = client();
 
-        // First GET: a form with a token, and the cookie that carries the same token.
-        let new = get(&c, &s.url(&format!("/orgs/{}/new", t.gulou))).await;
-        assert_eq!(new.status, StatusCode::OK, "{n}");
-        let cookie = set_cookie(&new.headers, "csrf").expect("the first GET sets the csrf cookie");
+        // The first GET (the sign-in page): a form with a token, and the cookie that carries
+        // the same token.
+        let (login_page, done) = login(&c, &s, ADMIN, PASSWORD).await;
+        let cookie =
+            set_cookie(&login_page.headers, "csrf").expect("the first GET sets the csrf cookie");
         assert!(
             cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"),
             "{n}: {cookie}"
         );
-        let token = new.attr("form.org-form input[name=_csrf]", "value");
+        let token = login_page.attr("form.login input[name=_csrf]", "value");
         assert_eq!(token.len(), 48, "{n}");
         assert!(
             cookie.starts_with(&format!("csrf={token};")),
             "{n}: {cookie} vs {token}"
+        );
+        assert_eq!(done.status, StatusCode::SEE_OTHER, "{n}: signed in");
+        assert!(
+            set_cookie(&done.headers, "csrf").is_none(),
+            "{n}: signing in keeps the token"
+        );
+        // The unit form carries the same token.
+        let new = get(&c, &s.url(&format!("/orgs/{}/new", t.gulou))).await;
+        assert_eq!(new.status, StatusCode::OK, "{n}");
+        assert_eq!(
+            new.attr("form.org-form input[name=_csrf]", "value"),
+            token,
+            "{n}"
         );
         assert_eq!(new.text("h1"), "新增下级单位（上级：鼓楼区工商联）", "{n}");
         assert_eq!(
@@ -551,8 +574,8 @@ async fn create_through_the_form() {
         assert_eq!(unit.rows("table.history")[0][2], "新增 建立记录", "{n}");
         assert_eq!(
             unit.rows("table.history")[0][1],
-            "web",
-            "{n}: the web actor"
+            ADMIN_ACTOR,
+            "{n}: the signed-in user"
         );
         // The plain page has no flash.
         assert!(
@@ -614,7 +637,7 @@ async fn edit_with_errors_conflict_and_history() {
     for s in servers().await {
         let n = s.name();
         let t = seed(&s.db).await;
-        let c = client();
+        let c = admin(&s).await;
         let url = s.url(&format!("/orgs/{}/edit", t.chamber));
 
         let edit = get(&c, &url).await;
@@ -779,7 +802,7 @@ async fn edit_with_errors_conflict_and_history() {
         );
 
         // The English form speaks English.
-        let en = client();
+        let en = admin(&s).await;
         let _ = en.get(s.url("/lang/en")).send().await.unwrap();
         let p = get(&en, &url).await;
         let f = p.form("form.org-form");
@@ -806,7 +829,7 @@ async fn csrf_and_origin_checks() {
     for s in servers().await {
         let n = s.name();
         let t = seed(&s.db).await;
-        let c = client();
+        let c = admin(&s).await;
         let new_url = s.url(&format!("/orgs/{}/new", t.gulou));
         let form = get(&c, &new_url).await.form("form.org-form");
         let token = value_in(&form, "_csrf");
@@ -872,9 +895,34 @@ async fn csrf_and_origin_checks() {
         )
         .await;
         refused(&p, "another port");
-        // A client that never got the cookie cannot make up a token.
-        let stranger = client();
-        refused(&post_form(&stranger, &new_url, &good).await, "no cookie");
+        // A signed-in client that never got the CSRF cookie cannot make up a token: the session
+        // alone is not enough.
+        let sid = sign_in(&client(), &s, ADMIN).await;
+        let p = Page::from(
+            bare_client()
+                .post(&new_url)
+                .header(reqwest::header::COOKIE, format!("sid={sid}"))
+                .form(&good)
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        refused(&p, "no csrf cookie");
+        let p = Page::from(
+            bare_client()
+                .post(&new_url)
+                .header(
+                    reqwest::header::COOKIE,
+                    format!("sid={sid}; csrf={}", "0".repeat(48)),
+                )
+                .form(&good)
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        refused(&p, "a cookie that does not match the form");
         // The other forms are guarded too.
         let on = today().to_string();
         for (path, body) in [
@@ -934,11 +982,59 @@ async fn csrf_and_origin_checks() {
         assert_eq!(s.count().await, before + 1, "{n}");
 
         // The refusal speaks the reader's language.
-        let en = client();
+        let en = admin(&s).await;
         let _ = en.get(s.url("/lang/en")).send().await.unwrap();
         let p = post_form(&en, &new_url, &without).await;
         assert_eq!(p.status, StatusCode::FORBIDDEN, "{n}");
         assert_eq!(p.text("h1"), "Request refused", "{n}");
+
+        // Signing in is guarded too: the right password without the token, with a wrong token
+        // or from another site is refused, and no session starts.
+        let fresh = client();
+        let token = csrf_token(&fresh, &s).await;
+        let login_url = s.url("/login");
+        let creds = [("username", ADMIN), ("password", PASSWORD)];
+        let wrong = "0".repeat(48);
+        let attempts = [
+            ("sign-in without _csrf", creds.to_vec(), None),
+            (
+                "sign-in with a wrong _csrf",
+                [&[("_csrf", wrong.as_str())], &creds[..]].concat(),
+                None,
+            ),
+            (
+                "sign-in from another site",
+                [&[("_csrf", token.as_str())], &creds[..]].concat(),
+                Some("http://evil.example"),
+            ),
+        ];
+        for (what, body, origin) in attempts {
+            let mut rq = fresh.post(&login_url).form(&pairs(&body));
+            if let Some(o) = origin {
+                rq = rq.header("origin", o);
+            }
+            let p = Page::from(rq.send().await.unwrap()).await;
+            refused(&p, what);
+            assert!(sid_of(&p).is_none(), "{n}: {what}: a session started");
+        }
+        // With the token: a session cookie that scripts cannot read and that other sites' forms
+        // do not carry.
+        let p = post_form(
+            &fresh,
+            &login_url,
+            &pairs(&[&[("_csrf", token.as_str())], &creds[..]].concat()),
+        )
+        .await;
+        assert_eq!(p.status, StatusCode::SEE_OTHER, "{n}: {}", p.body);
+        let sc = set_cookie(&p.headers, "sid").expect("a session cookie");
+        assert!(sc.contains("; HttpOnly"), "{n}: {sc}");
+        assert!(
+            sc.contains("; SameSite=Lax") || sc.contains("; SameSite=Strict"),
+            "{n}: {sc}"
+        );
+        assert!(sc.contains("; Path=/"), "{n}: {sc}");
+        assert!(!sc.contains("Secure"), "{n}: plain HTTP in tests: {sc}");
+        assert_eq!(get(&fresh, &s.url("/")).await.status, StatusCode::OK, "{n}");
     }
 }
 
@@ -964,7 +1060,7 @@ async fn export_import_and_template() {
     for s in servers().await {
         let n = s.name();
         let t = seed(&s.db).await;
-        let c = client();
+        let c = admin(&s).await;
 
         // Export of the province as xlsx: every unit below, parents named `名称 #编号`.
         let resp = c
@@ -1460,7 +1556,7 @@ async fn move_and_dissolve_through_the_forms() {
     for s in servers().await {
         let n = s.name();
         let t = seed(&s.db).await;
-        let c = client();
+        let c = admin(&s).await;
         let gulou_url = s.url(&format!("/orgs/{}", t.gulou));
         let page = get(&c, &gulou_url).await;
         let move_form = page.form(&format!("form[action='/orgs/{}/move']", t.gulou));
@@ -1690,7 +1786,7 @@ async fn search_by_name_and_credit_code() {
     for s in servers().await {
         let n = s.name();
         let t = seed(&s.db).await;
-        let c = client();
+        let c = admin(&s).await;
         let search = |q: &str| {
             let url = reqwest::Url::parse_with_params(&s.url("/search"), &[("q", q)]).unwrap();
             let c = c.clone();
@@ -1785,7 +1881,7 @@ async fn health_and_security_headers() {
     for s in servers().await {
         let n = s.name();
         let t = seed(&s.db).await;
-        let c = client();
+        let c = admin(&s).await;
         let h = c.get(s.url("/healthz")).send().await.unwrap();
         assert_eq!(h.status(), StatusCode::OK, "{n}");
         assert_eq!(h.text().await.unwrap(), "ok", "{n}");
@@ -1828,8 +1924,16 @@ async fn health_and_security_headers() {
                     .unwrap(),
             ),
             ("403", refused),
+            (
+                "not signed in",
+                client().get(s.url("/")).send().await.unwrap(),
+            ),
         ];
         for (what, r) in checks {
+            if what == "not signed in" {
+                assert_eq!(r.status(), StatusCode::SEE_OTHER, "{n}");
+                assert_eq!(r.headers()["location"], "/login?next=/", "{n}");
+            }
             let hd = r.headers();
             assert_eq!(
                 hd.get("x-content-type-options")
@@ -1877,7 +1981,7 @@ async fn fixed_bugs_stay_fixed() {
     for s in servers().await {
         let n = s.name();
         let t = seed(&s.db).await;
-        let c = client();
+        let c = admin(&s).await;
 
         // BUG 7 (store, SQLite transactions): concurrent writes fail with "database is locked"
         // (SQLITE_BUSY, code 5) and the reader gets a 500. The transactions start deferred, read,

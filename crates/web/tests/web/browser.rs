@@ -1,5 +1,6 @@
-//! One run in a real browser (headless Chromium through chromedriver): drill down the tree by
-//! clicking, edit a unit, see the field error, fix it, see the flash. SQLite only.
+//! One run in a real browser (headless Chromium through chromedriver): sign in through the form,
+//! drill down the tree by clicking, edit a unit, see the field error, fix it, see the flash, sign
+//! out. SQLite only.
 
 use std::net::TcpListener;
 use std::os::unix::process::CommandExt;
@@ -9,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use fantoccini::{Client, ClientBuilder, Locator};
 
-use crate::support::{Server, seed};
+use crate::support::{ADMIN, ADMIN_NAME, PASSWORD, Server, seed};
 
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 const CHROMIUM: &str = "/usr/bin/chromium";
@@ -149,6 +150,15 @@ async fn fill(b: &Client, css: &str, value: &str) {
     }
 }
 
+async fn click_save(b: &Client) {
+    b.find(Locator::Id("save"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+}
+
 async fn text(b: &Client, css: &str) -> String {
     b.find(Locator::Css(css))
         .await
@@ -167,7 +177,44 @@ async fn browser_drill_down_and_edit() {
     let t = seed(&s.db).await;
     let (driver, b) = start_driver().await;
     let result = async {
+        // Not signed in: the sign-in form, which then comes back to the page asked for.
         b.goto(&s.url("/")).await.unwrap();
+        b.wait()
+            .at_most(Duration::from_secs(15))
+            .for_element(Locator::Id("username"))
+            .await
+            .expect("the sign-in form");
+        let url = b.current_url().await.unwrap();
+        assert_eq!(url.path(), "/login");
+        assert_eq!(url.query(), Some("next=/"));
+        fill(&b, "#username", ADMIN).await;
+        fill(&b, "#password", "wrong-password-1").await;
+        click_save(&b).await;
+        let err = b
+            .wait()
+            .at_most(Duration::from_secs(15))
+            .for_element(Locator::Id("login-error"))
+            .await
+            .expect("the sign-in error");
+        assert!(!err.text().await.unwrap().is_empty());
+        let kept = b
+            .find(Locator::Id("username"))
+            .await
+            .unwrap()
+            .prop("value")
+            .await
+            .unwrap();
+        assert_eq!(kept.as_deref(), Some(ADMIN), "the user name is kept");
+        fill(&b, "#password", PASSWORD).await;
+        click_save(&b).await;
+        let me = b
+            .wait()
+            .at_most(Duration::from_secs(15))
+            .for_element(Locator::Id("me"))
+            .await
+            .expect("signed in");
+        assert!(me.text().await.unwrap().starts_with(ADMIN_NAME));
+        assert_eq!(b.current_url().await.unwrap().path(), "/");
         // The browser asks for English: switch to Chinese with the link, which comes back here.
         let lang = b
             .find(Locator::Css("html"))
@@ -263,6 +310,29 @@ async fn browser_drill_down_and_edit() {
         }
         let history = text(&b, "table.history tbody tr").await;
         assert!(history.contains("会长：— → 王五"), "{history}");
+        assert!(history.contains("(admin)"), "the signed-in user: {history}");
+
+        // Signing out: back to the sign-in form, and the pages are closed again.
+        b.find(Locator::Id("logout"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        b.wait()
+            .at_most(Duration::from_secs(15))
+            .for_element(Locator::Id("username"))
+            .await
+            .expect("the sign-in form after signing out");
+        b.goto(&s.url(&format!("/orgs/{}", t.chamber)))
+            .await
+            .unwrap();
+        b.wait()
+            .at_most(Duration::from_secs(15))
+            .for_element(Locator::Id("username"))
+            .await
+            .expect("the sign-in form for a unit page");
+        assert_eq!(b.current_url().await.unwrap().path(), "/login");
     }
     .await;
     let _ = b.close().await;
