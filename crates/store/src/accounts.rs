@@ -339,13 +339,18 @@ pub fn locked(user: &User, now: DateTime<Utc>) -> bool {
     user.locked_until.is_some_and(|t| t > now)
 }
 
-/// Counts a failed sign-in; the fifth in a row locks the account for fifteen minutes.
+/// Counts a failed sign-in; the fifth in a row locks the account for fifteen minutes. The count
+/// is kept in SQL, so failures sent in parallel all count.
 pub async fn login_failed(db: &Db, user: &User) -> Result<()> {
-    let failed = user.failed_logins + 1;
-    let lock = (failed >= LOCK_AFTER).then(|| Utc::now() + Duration::minutes(LOCK_MINUTES));
-    let sql = "update app_user set failed_logins = $1, locked_until = coalesce($2, locked_until) where app_user_id = $3";
-    let failed_stored = if lock.is_some() { 0 } else { failed };
-    with_db!(db, p => sqlx::query(sql).bind(failed_stored).bind(lock).bind(user.id).execute(p).await.map(|_| ()))?;
+    let lock_until = Utc::now() + Duration::minutes(LOCK_MINUTES);
+    let sql = "update app_user set failed_logins = failed_logins + 1, \
+               locked_until = case when failed_logins + 1 >= $1 then $2 else locked_until end \
+               where app_user_id = $3";
+    with_db!(db, p => sqlx::query(sql).bind(LOCK_AFTER).bind(lock_until).bind(user.id).execute(p).await.map(|_| ()))?;
+    // A lock starts a new count, so the next five failures after it lock again.
+    let sql =
+        "update app_user set failed_logins = 0 where app_user_id = $1 and failed_logins >= $2";
+    with_db!(db, p => sqlx::query(sql).bind(user.id).bind(LOCK_AFTER).execute(p).await.map(|_| ()))?;
     Ok(())
 }
 

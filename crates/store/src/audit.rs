@@ -78,16 +78,20 @@ pub async fn search(db: &Db, scope: &Scope, f: &Filter) -> Result<Vec<Entry>> {
              left join organization o on o.organization_id = a.organization_id where ",
         );
         if scope.root().is_some() {
-            qb.push("a.path >= ").push_bind(lo.clone()).push(" and a.path < ").push_bind(hi.clone());
+            // What happened in the subtree when it happened, and what concerns units now in it.
+            qb.push("((a.path >= ").push_bind(lo.clone()).push(" and a.path < ").push_bind(hi.clone());
+            qb.push(") or (o.path >= ").push_bind(lo.clone()).push(" and o.path < ").push_bind(hi.clone()).push("))");
         } else {
             qb.push("1 = 1");
         }
         if let Some(up) = &unit_path {
+            // Entries about the units now in this subtree, wherever they were when written.
             let upper = format!("{}0", &up[..up.len() - 1]);
-            qb.push(" and a.path >= ").push_bind(up.clone()).push(" and a.path < ").push_bind(upper);
+            qb.push(" and o.path >= ").push_bind(up.clone()).push(" and o.path < ").push_bind(upper);
         }
         if let Some(u) = &f.user {
-            qb.push(" and a.actor like ").push_bind(format!("%{}%", u.replace('%', "").replace('_', "")));
+            let escaped = u.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+            qb.push(" and a.actor like ").push_bind(format!("%{escaped}%")).push(" escape '\\'");
         }
         if let Some(a) = &f.action {
             qb.push(" and a.action = ").push_bind(a.clone());

@@ -170,7 +170,19 @@ pub struct Next {
 /// Only paths on this site: `/orgs/3`, not `//evil.example` or `https://...`.
 fn safe_next(next: Option<&str>) -> String {
     match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_string(),
+        // Browsers drop tabs and newlines from a Location, so "/\t/evil.example" would become
+        // "//evil.example": refuse control characters as well as "//" and backslashes.
+        Some(n)
+            if n.starts_with('/')
+                && !n.starts_with("//")
+                && !n.contains('\\')
+                && !n.chars().any(char::is_control)
+                && !n[1..]
+                    .trim_start_matches(|c: char| c.is_whitespace())
+                    .starts_with('/') =>
+        {
+            n.to_string()
+        }
         _ => "/".to_string(),
     }
 }
@@ -258,6 +270,7 @@ pub async fn login(
     let unit_ref = unit.as_ref().map(|(i, p)| (*i, p.as_str()));
     let actor = Actor {
         user_id: Some(user.id),
+        name: format!("{} ({})", user.display_name, user.username),
         ..actor
     };
     if accounts::locked(&user, chrono::Utc::now()) {
@@ -334,11 +347,17 @@ async fn sign_out(
         accounts::end_session(&state.db, t).await?;
     }
     let action = if everywhere { "logout.all" } else { "logout" };
+    let unit = match viewer.user.organization_id {
+        Some(id) => shanghui_store::orgs::get(&state.db, &Scope::all(), id)
+            .await?
+            .map(|o| (o.id, o.path.as_str().to_string())),
+        None => None,
+    };
     audit::record(
         &state.db,
         &viewer.actor,
         action,
-        None,
+        unit.as_ref().map(|(i, p)| (*i, p.as_str())),
         &serde_json::json!({"username": viewer.user.username}),
     )
     .await?;

@@ -214,7 +214,7 @@ async fn tree_unit_page_not_found_and_language() {
             assert_eq!(p.text("h1"), "找不到页面", "{n}: {path}");
             assert_eq!(
                 p.text("p.message"),
-                "您要找的单位不存在，或不在您的管辖范围内。",
+                "您要找的页面或记录不存在，或不在您的管辖范围内。",
                 "{n}: {path}"
             );
             assert!(
@@ -1983,7 +1983,7 @@ async fn fixed_bugs_stay_fixed() {
         let t = seed(&s.db).await;
         let c = admin(&s).await;
 
-        // BUG 7 (store, SQLite transactions): concurrent writes fail with "database is locked"
+        // Regression guard, fixed bug 7 (store, SQLite transactions): concurrent writes fail with "database is locked"
         // (SQLITE_BUSY, code 5) and the reader gets a 500. The transactions start deferred, read,
         // then try to take the write lock, and SQLite cannot wait for that upgrade (the busy
         // timeout does not apply); write transactions should begin IMMEDIATE.
@@ -2047,7 +2047,7 @@ async fn fixed_bugs_stay_fixed() {
             ),
         );
 
-        // BUG 1 (store, registry relocate): a move dated before the unit joined its current
+        // Regression guard, fixed bug 1 (store, registry relocate): a move dated before the unit joined its current
         // parent (here even before its founding) is accepted, and the membership history then
         // has a period that ends before it starts.
         let gl = get(&c, &s.url(&format!("/orgs/{}", t.gulou))).await;
@@ -2072,7 +2072,7 @@ async fn fixed_bugs_stay_fixed() {
             ),
         );
 
-        // BUG 2 (store, registry::move_to): a dissolved unit can be moved, which opens a new
+        // Regression guard, fixed bug 2 (store, registry::move_to): a dissolved unit can be moved, which opens a new
         // current membership for it ("… 至 至今"), so it counts as a member again.
         registry::dissolve(
             &s.db,
@@ -2107,7 +2107,7 @@ async fn fixed_bugs_stay_fixed() {
             ),
         );
 
-        // BUG 3 (web, templates/unit.html): the reasons of a refused move or dissolution are
+        // Regression guard, fixed bug 3 (web, templates/unit.html): the reasons of a refused move or dissolution are
         // rendered inside `{% if !org.dissolved %}`, so for a dissolved unit the 422 page says
         // nothing about why.
         let p = post_form(
@@ -2122,7 +2122,7 @@ async fn fixed_bugs_stay_fixed() {
             &format!("{n}: dissolving a dissolved unit answers 422 without the reason"),
         );
 
-        // BUG 4 (web, routes with `Path<i64>`, and `Multipart`/`Form` extractors): a malformed
+        // Regression guard, fixed bug 4 (web, routes with `Path<i64>`, and `Multipart`/`Form` extractors): a malformed
         // request bypasses `AppError`, so the reader gets axum's plain-text English rejection
         // instead of a page in their language.
         let p = get(&c, &s.url("/orgs/abc")).await;
@@ -2136,7 +2136,7 @@ async fn fixed_bugs_stay_fixed() {
             ),
         );
 
-        // BUG 5 (store, registry::update): an edit is checked against the unit's parent only,
+        // Regression guard, fixed bug 5 (store, registry::update): an edit is checked against the unit's parent only,
         // never against its children. A federation with federations below it can take a division
         // they lie outside of, or become a chamber.
         let url = s.url(&format!("/orgs/{}/edit", t.fujian));

@@ -88,3 +88,6 @@ end;
 $$;
 create trigger audit_event_no_change before update or delete on audit_event
 for each row execute function audit_event_append_only();
+-- TRUNCATE skips row triggers: refuse it too.
+create trigger audit_event_no_truncate before truncate on audit_event
+for each statement execute function audit_event_append_only();

@@ -24,4 +24,4 @@ create table session (
     ip text,
     user_agent text
 );
-create index session_user on session (app_user_id);
+create index session_app_user on session (app_user_id);

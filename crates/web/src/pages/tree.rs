@@ -21,6 +21,7 @@ pub struct Home {
     lang: Lang,
     flash: Option<String>,
     me: Option<Me>,
+    note: Option<String>,
     tops: Vec<NodeView>,
 }
 
@@ -51,12 +52,19 @@ pub async fn home(
     ReaderLang(lang): ReaderLang,
     Extension(csrf): Extension<Token>,
 ) -> Result<Home, AppError> {
-    viewer.require(Permission::ViewRegistry)?;
+    // Everyone signed in lands here; roles without the registry (reviewers, evaluators) are told
+    // where their work will appear instead of being refused.
     let mut tops = Vec::new();
-    for org in orgs::tops(&state.db, &viewer.scope).await? {
-        tops.push(node_view(&state, &viewer, &org, lang).await?);
-    }
+    let note = if viewer.can(Permission::ViewRegistry) {
+        for org in orgs::tops(&state.db, &viewer.scope).await? {
+            tops.push(node_view(&state, &viewer, &org, lang).await?);
+        }
+        None
+    } else {
+        Some(lang.t("home.no_registry").to_string())
+    };
     Ok(Home {
+        note,
         me: Some(viewer.me(lang, &csrf)),
         lang,
         flash: None,

@@ -10,7 +10,7 @@ use shanghui_store::{accounts, orgs};
 
 use crate::support::*;
 
-const NOT_FOUND: &str = "您要找的单位不存在，或不在您的管辖范围内。";
+const NOT_FOUND: &str = "您要找的页面或记录不存在，或不在您的管辖范围内。";
 const LOGIN_FAILED: &str = "用户名或密码不正确";
 const LOCKED: &str = "该账户因多次登录失败已被暂时锁定，请 15 分钟后再试或联系管理员";
 const RATE_LIMITED: &str = "登录尝试过于频繁，请稍后再试";
@@ -528,7 +528,7 @@ async fn five_failures_lock_the_account_until_a_reset() {
         let fails: Vec<_> = audit_log(&s.db, Some("login.fail"))
             .await
             .into_iter()
-            .filter(|e| e.actor == "fz_leader")
+            .filter(|e| e.actor.ends_with("(fz_leader)"))
             .collect();
         let reasons: Vec<String> = fails
             .iter()
@@ -550,7 +550,7 @@ async fn five_failures_lock_the_account_until_a_reset() {
             assert_eq!(e.app_user_id, Some(w.leader.id), "{n}");
             assert_eq!(e.ip.as_deref(), Some("127.0.0.1"), "{n}");
             assert_eq!(e.organization_id, Some(w.t.fuzhou), "{n}");
-            assert_eq!(e.actor, "fz_leader", "{n}");
+            assert_eq!(e.actor, "福州领导 (fz_leader)", "{n}");
         }
 
         // The account list says so; an administrator's new password unlocks it.
@@ -621,14 +621,14 @@ async fn parallel_failures_lock_the_account_too() {
         let fails: Vec<_> = audit_log(&s.db, Some("login.fail"))
             .await
             .into_iter()
-            .filter(|e| e.actor == "fz_reviewer")
+            .filter(|e| e.actor.ends_with("(fz_reviewer)"))
             .collect();
         assert_eq!(fails.len(), 8, "{n}: every attempt is in the audit log");
         assert!(
             fails.iter().all(|e| e.ip.as_deref() == Some("127.0.0.3")),
             "{n}: the address of the client"
         );
-        // BUG (store, accounts::login_failed): the counter is written as the value read before
+        // Regression guard, fixed bug (store, accounts::login_failed): the counter is written as the value read before
         // the (slow) password check plus one, not incremented in the database, so failures that
         // overlap overwrite each other and eight wrong passwords in parallel leave the account
         // unlocked: the right password then signs in. Should be `failed_logins = failed_logins + 1`
@@ -924,11 +924,12 @@ async fn sessions_renewed_ended_and_handed_over() {
         assert_eq!(
             mine,
             vec![
-                ("login.ok".to_string(), "gl_secretary".to_string()),
-                ("login.fail".into(), "gl_secretary".into()),
+                // Sign-ins name the person who held the account at the time.
+                ("login.ok".to_string(), "李四 (gl_secretary)".to_string()),
+                ("login.fail".into(), "李四 (gl_secretary)".into()),
                 ("user.password".into(), "福州管理员 (fz_admin)".into()),
                 ("user.update".into(), "福州管理员 (fz_admin)".into()),
-                ("login.ok".into(), "gl_secretary".into()),
+                ("login.ok".into(), "张三 (gl_secretary)".into()),
                 ("user.create".into(), "test".into()),
             ],
             "{n}: newest first"
@@ -1008,7 +1009,7 @@ async fn sign_in_returns_to_the_page_asked_for_and_stays_on_the_site() {
         assert_eq!(p.status, StatusCode::SEE_OTHER, "{next}: {}", p.body);
         assert_eq!(p.location(), "/", "{next}");
     }
-    // BUG (web, auth.rs `safe_next`): a `next` of "/<TAB>/evil.example" passes the check (it
+    // Regression guard, fixed bug (web, auth.rs `safe_next`): a `next` of "/<TAB>/evil.example" passes the check (it
     // starts with one "/"), and browsers drop tabs and newlines from a Location, so it sends
     // the reader to //evil.example — an open redirect right after sign-in (a link to
     // /login?next=/%09/evil.example is enough). `safe_next` should refuse control characters
@@ -1038,7 +1039,7 @@ async fn sign_in_returns_to_the_page_asked_for_and_stays_on_the_site() {
     );
 }
 
-/// BUG (web, auth.rs `login`): a `next` with a control character (a newline: a link to
+/// Regression guard, fixed bug (web, auth.rs `login`): a `next` with a control character (a newline: a link to
 /// /login?next=/a%0Ab) is not a valid Location, so the redirect fails with a plain-text 500, in
 /// English, after the session was made and its cookie set. `safe_next` should accept only what
 /// a header can hold (or fall back to "/"). A non-ASCII path is fine.

@@ -494,7 +494,7 @@ pub fn check(ok: bool, what: &str) {
     assert!(ok, "{what}");
 }
 
-/// A check of a bug reported to the owner (described in a `BUG` comment where it is called). It
+/// A check of a bug found and fixed (described in a "Regression guard" comment where it is called). It
 /// notes the failure instead of stopping the test, so that the checks after it still run; the
 /// test ends with [`assert_no_bugs`], which fails with every note.
 pub fn bug_check(found: &mut Vec<String>, fixed: bool, what: String) {
@@ -506,7 +506,7 @@ pub fn bug_check(found: &mut Vec<String>, fixed: bool, what: String) {
 pub fn assert_no_bugs(found: &[String]) {
     assert!(
         found.is_empty(),
-        "{} known bug(s) still there:\n{}",
+        "{} regression(s):\n{}",
         found.len(),
         found.join("\n")
     );
