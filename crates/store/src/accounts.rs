@@ -365,6 +365,8 @@ pub async fn start_session(
     let now = Utc::now();
     with_db!(db, p => sqlx::query("update app_user set failed_logins = 0, locked_until = null where app_user_id = $1")
         .bind(user.id).execute(p).await.map(|_| ()))?;
+    // Sign-ins are rare next to page views: a good moment to drop sessions that have expired.
+    with_db!(db, p => sqlx::query("delete from session where expires_at < $1").bind(now).execute(p).await.map(|_| ()))?;
     let sql = "insert into session (session_key, app_user_id, created_at, expires_at, ip, user_agent) values ($1, $2, $3, $4, $5, $6)";
     with_db!(db, p => sqlx::query(sql)
         .bind(session_key(&token)).bind(user.id).bind(now).bind(now + Duration::hours(SESSION_HOURS))
