@@ -386,3 +386,112 @@ async fn import_is_all_or_nothing_on_every_backend() {
         );
     }
 }
+
+/// The counts kept on each unit stay equal to a full recount through a random sequence of
+/// creates, moves, dissolutions and imports (a tiny deterministic generator stands in for
+/// proptest, whose shrinking would cost a database per case).
+#[tokio::test]
+async fn maintained_counts_survive_random_changes() {
+    let d = DivisionIndex::shipped();
+    for t in testing::all().await {
+        let db = &t.db;
+        let a = Actor::system("test");
+        let all = Scope::all();
+        let tr = tree(db, &d).await;
+        let mut seed: u64 = 0x5eed;
+        let mut next = |n: u64| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed % n
+        };
+        // County-level federations under Fuzhou that chambers can move between.
+        let mut feds = vec![tr.gulou];
+        for (i, code) in ["350103", "350104", "350105"].iter().enumerate() {
+            let f = registry::create(
+                db,
+                &all,
+                Some(tr.fuzhou),
+                &draft(
+                    &d,
+                    &[
+                        (Field::Kind, "工商联"),
+                        (Field::Level, "县级"),
+                        (Field::Name, &format!("县级工商联{i}")),
+                        (Field::DivisionCode, code),
+                    ],
+                ),
+                &a,
+            )
+            .await
+            .unwrap();
+            feds.push(f.id);
+        }
+        let mut chambers: Vec<i64> = Vec::new();
+        let (mut moved, mut dissolved) = (0, 0);
+        for step in 0..120 {
+            match next(4) {
+                0 | 1 => {
+                    let parent = feds[next(feds.len() as u64) as usize];
+                    let p = orgs::require(db, &all, parent).await.unwrap();
+                    let division = p.record.division_code.unwrap().to_string();
+                    let c = owned(chamber(&format!("随机商会{step}"), &division));
+                    let c = parse_org(&c, &d, day(2025, 6, 1)).unwrap();
+                    chambers.push(
+                        registry::create(db, &all, Some(parent), &c, &a)
+                            .await
+                            .unwrap()
+                            .id,
+                    );
+                }
+                2 if !chambers.is_empty() => {
+                    // Moving a federation (with its chambers) or a chamber; refusals are fine.
+                    let node = if next(4) == 0 {
+                        feds[1 + next(3) as usize]
+                    } else {
+                        chambers[next(chambers.len() as u64) as usize]
+                    };
+                    let target = if next(2) == 0 {
+                        tr.fuzhou
+                    } else {
+                        feds[next(feds.len() as u64) as usize]
+                    };
+                    moved += registry::move_to(db, &all, node, target, day(2025, 6, 1), &a)
+                        .await
+                        .is_ok() as usize;
+                }
+                _ if !chambers.is_empty() => {
+                    let c = chambers[next(chambers.len() as u64) as usize];
+                    dissolved += registry::dissolve(db, &all, c, day(2025, 6, 1), &a)
+                        .await
+                        .is_ok() as usize;
+                }
+                _ => {}
+            }
+        }
+        assert!(
+            moved >= 3 && dissolved >= 3,
+            "the sequence must exercise moves ({moved}) and dissolutions ({dissolved})"
+        );
+        assert_eq!(
+            orgs::verify_counts(db, false).await.unwrap(),
+            Vec::<i64>::new(),
+            "maintained counts drifted"
+        );
+        let root = orgs::require(db, &all, tr.national).await.unwrap();
+        let below = orgs::counts_below(db, &root).await.unwrap();
+        let active_chambers = orgs::list(
+            db,
+            &all,
+            &orgs::Filter {
+                kind: Some(shanghui_core::OrgKind::Chamber),
+                status: Some(OrgStatus::Active),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap()
+        .len() as i64;
+        assert_eq!(below.chambers, active_chambers);
+    }
+}
