@@ -8,7 +8,8 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use shanghui_core::field::Field;
 use shanghui_core::org::{
-    ChamberCategory, FederationLevel, OrgInput, OrgKind, OrgStatus, PartyOrgForm, parse_org,
+    ChamberCategory, FederationLevel, OrgInput, OrgKind, OrgStatus, Organization, PartyOrgForm,
+    parse_org,
 };
 use shanghui_core::problem::Severity;
 use shanghui_core::{Lang, Msg, Problem, value};
@@ -227,6 +228,62 @@ fn store_problems(e: StoreError) -> Result<Vec<Problem>, AppError> {
     }
 }
 
+/// Which form: editing a unit, or adding one below a parent.
+enum Purpose<'a> {
+    Edit(&'a Organization),
+    New(&'a Organization),
+}
+
+/// The form page for `purpose`, filled with `input` and showing `problems`.
+#[allow(clippy::too_many_arguments)]
+async fn render(
+    state: &AppState,
+    viewer: &Viewer,
+    lang: Lang,
+    csrf: &Token,
+    purpose: Purpose<'_>,
+    version: i64,
+    input: &OrgInput,
+    problems: &[Problem],
+) -> Result<FormPage, AppError> {
+    let (org, title, action) = match purpose {
+        Purpose::Edit(o) => (
+            o,
+            lang.tf("form.edit_title", &[("name", &o.record.name)]),
+            format!("/orgs/{}/edit", o.id),
+        ),
+        Purpose::New(p) => (
+            p,
+            lang.tf("form.new_title", &[("parent", &p.record.name)]),
+            format!("/orgs/{}/new", p.id),
+        ),
+    };
+    let mut crumbs = orgs::ancestors(&state.db, &viewer.scope, org).await?;
+    crumbs.push((org.id, org.record.name.clone()));
+    Ok(form_page(
+        viewer,
+        lang,
+        crumbs,
+        title,
+        action,
+        format!("/orgs/{}", org.id),
+        csrf,
+        version,
+        input,
+        problems,
+    ))
+}
+
+/// A form post: allowed for the role, carrying this browser's CSRF token.
+fn accept(viewer: &Viewer, csrf: &Token, posted: &FormFields) -> Result<(), AppError> {
+    viewer.require(Permission::EditRegistry)?;
+    if csrf::verify(csrf, posted.token.as_deref()) {
+        Ok(())
+    } else {
+        Err(AppError::Csrf)
+    }
+}
+
 pub async fn edit_page(
     State(state): State<AppState>,
     viewer: Viewer,
@@ -236,21 +293,18 @@ pub async fn edit_page(
 ) -> Result<FormPage, AppError> {
     viewer.require(Permission::EditRegistry)?;
     let org = orgs::require(&state.db, &viewer.scope, id).await?;
-    let mut crumbs = orgs::ancestors(&state.db, &viewer.scope, &org).await?;
-    crumbs.push((org.id, org.record.name.clone()));
     let input = org.record.to_input(lang);
-    Ok(form_page(
+    render(
+        &state,
         &viewer,
         lang,
-        crumbs,
-        lang.tf("form.edit_title", &[("name", &org.record.name)]),
-        format!("/orgs/{id}/edit"),
-        format!("/orgs/{id}"),
         &csrf,
+        Purpose::Edit(&org),
         org.version,
         &input,
         &[],
-    ))
+    )
+    .await
 }
 
 pub async fn edit_save(
@@ -261,11 +315,8 @@ pub async fn edit_save(
     OrgId(id): OrgId,
     Posted(pairs): Posted<Vec<(String, String)>>,
 ) -> Result<Response, AppError> {
-    viewer.require(Permission::EditRegistry)?;
     let posted = read_posted(pairs);
-    if !csrf::verify(&csrf, posted.token.as_deref()) {
-        return Err(AppError::Csrf);
-    }
+    accept(&viewer, &csrf, &posted)?;
     let org = orgs::require(&state.db, &viewer.scope, id).await?;
     let mut input = posted.input.clone();
     // Status changes go through the dissolve action; the form keeps what is stored.
@@ -295,25 +346,23 @@ pub async fn edit_save(
     let conflict = problems
         .iter()
         .any(|p| p.msg.key == "problem.version_conflict");
-    let mut crumbs = orgs::ancestors(&state.db, &viewer.scope, &org).await?;
-    crumbs.push((org.id, org.record.name.clone()));
-    let page = form_page(
+    // After a conflict the form carries the new version, so saving again overwrites knowingly.
+    let version = if conflict {
+        org.version
+    } else {
+        posted.version
+    };
+    let page = render(
+        &state,
         &viewer,
         lang,
-        crumbs,
-        lang.tf("form.edit_title", &[("name", &org.record.name)]),
-        format!("/orgs/{id}/edit"),
-        format!("/orgs/{id}"),
         &csrf,
-        // After a conflict the form carries the new version, so saving again overwrites knowingly.
-        if conflict {
-            org.version
-        } else {
-            posted.version
-        },
+        Purpose::Edit(&org),
+        version,
         &posted.input,
         &problems,
-    );
+    )
+    .await?;
     let status = if conflict {
         StatusCode::CONFLICT
     } else {
@@ -331,25 +380,23 @@ pub async fn new_page(
 ) -> Result<FormPage, AppError> {
     viewer.require(Permission::EditRegistry)?;
     let p = orgs::require(&state.db, &viewer.scope, parent).await?;
-    let mut crumbs = orgs::ancestors(&state.db, &viewer.scope, &p).await?;
-    crumbs.push((p.id, p.record.name.clone()));
+    // A new unit is most often a chamber in the parent's own division.
     let mut input = OrgInput::new();
     input.insert(Field::Kind, OrgKind::Chamber.code().into());
     if let Some(d) = &p.record.division_code {
         input.insert(Field::DivisionCode, d.to_string());
     }
-    Ok(form_page(
+    render(
+        &state,
         &viewer,
         lang,
-        crumbs,
-        lang.tf("form.new_title", &[("parent", &p.record.name)]),
-        format!("/orgs/{parent}/new"),
-        format!("/orgs/{parent}"),
         &csrf,
+        Purpose::New(&p),
         0,
         &input,
         &[],
-    ))
+    )
+    .await
 }
 
 pub async fn new_save(
@@ -360,11 +407,8 @@ pub async fn new_save(
     OrgId(parent): OrgId,
     Posted(pairs): Posted<Vec<(String, String)>>,
 ) -> Result<Response, AppError> {
-    viewer.require(Permission::EditRegistry)?;
     let posted = read_posted(pairs);
-    if !csrf::verify(&csrf, posted.token.as_deref()) {
-        return Err(AppError::Csrf);
-    }
+    accept(&viewer, &csrf, &posted)?;
     let p = orgs::require(&state.db, &viewer.scope, parent).await?;
     let problems = match parse_org(&posted.input, &state.divisions, super::today()) {
         Ok(draft) => match registry::create(
@@ -383,20 +427,17 @@ pub async fn new_save(
         },
         Err(ps) => ps,
     };
-    let mut crumbs = orgs::ancestors(&state.db, &viewer.scope, &p).await?;
-    crumbs.push((p.id, p.record.name.clone()));
-    let page = form_page(
+    let page = render(
+        &state,
         &viewer,
         lang,
-        crumbs,
-        lang.tf("form.new_title", &[("parent", &p.record.name)]),
-        format!("/orgs/{parent}/new"),
-        format!("/orgs/{parent}"),
         &csrf,
+        Purpose::New(&p),
         0,
         &posted.input,
         &problems,
-    );
+    )
+    .await?;
     Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
 }
 

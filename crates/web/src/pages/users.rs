@@ -153,6 +153,22 @@ pub struct UserFields {
     disabled: Option<String>,
 }
 
+/// A posted account form: allowed for the role, with this browser's CSRF token, and the account
+/// id from the path when there is one (anything but a number is not found).
+fn accept(
+    viewer: &Viewer,
+    csrf: &Token,
+    f: &UserFields,
+    id: Option<&str>,
+) -> Result<Option<i64>, AppError> {
+    viewer.require(Permission::ManageUsers)?;
+    if !csrf::verify(csrf, f.token.as_deref()) {
+        return Err(AppError::Csrf);
+    }
+    id.map(|i| i.parse().map_err(|_| AppError::NotFound))
+        .transpose()
+}
+
 fn profile(f: &UserFields) -> Result<Profile, String> {
     let role = f
         .role
@@ -193,10 +209,7 @@ pub async fn new_save(
     Extension(csrf): Extension<Token>,
     Posted(f): Posted<UserFields>,
 ) -> Result<Response, AppError> {
-    viewer.require(Permission::ManageUsers)?;
-    if !csrf::verify(&csrf, f.token.as_deref()) {
-        return Err(AppError::Csrf);
-    }
+    accept(&viewer, &csrf, &f, None)?;
     let username = f.username.clone().unwrap_or_default().trim().to_string();
     let password = f.password.clone().unwrap_or_default();
     let mut errors = Vec::new();
@@ -277,11 +290,7 @@ pub async fn edit_save(
     Path(id): Path<String>,
     Posted(f): Posted<UserFields>,
 ) -> Result<Response, AppError> {
-    viewer.require(Permission::ManageUsers)?;
-    if !csrf::verify(&csrf, f.token.as_deref()) {
-        return Err(AppError::Csrf);
-    }
-    let id: i64 = id.parse().map_err(|_| AppError::NotFound)?;
+    let id = accept(&viewer, &csrf, &f, Some(&id))?.unwrap_or_default();
     let errors = match profile(&f) {
         Err(k) => vec![lang.t(&k).to_string()],
         Ok(prof) => {
@@ -317,11 +326,7 @@ pub async fn password_save(
     Path(id): Path<String>,
     Posted(f): Posted<UserFields>,
 ) -> Result<Response, AppError> {
-    viewer.require(Permission::ManageUsers)?;
-    if !csrf::verify(&csrf, f.token.as_deref()) {
-        return Err(AppError::Csrf);
-    }
-    let id: i64 = id.parse().map_err(|_| AppError::NotFound)?;
+    let id = accept(&viewer, &csrf, &f, Some(&id))?.unwrap_or_default();
     let u = accounts::get(&state.db, &viewer.scope, id)
         .await?
         .ok_or(AppError::NotFound)?;
