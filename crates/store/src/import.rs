@@ -14,6 +14,17 @@ use sqlx::QueryBuilder;
 use crate::registry::{self, ApplySummary, Op, ParentRef};
 use crate::{Actor, Db, StoreError, with_db};
 
+/// What placement rules need to know of a parent: kind, level and division.
+type Placing = (
+    OrgKind,
+    Option<shanghui_core::FederationLevel>,
+    Option<shanghui_core::DivisionCode>,
+);
+
+fn placing(d: &OrgDraft) -> Placing {
+    (d.kind, d.level, d.division_code.clone())
+}
+
 /// One row of a file, with the label that names its place (e.g. `单位 第 5 行`), used in messages
 /// that point from one row to another.
 #[derive(Debug, Clone)]
@@ -209,34 +220,15 @@ pub async fn import(
     // Placement and duplicates.
     let parent_info = |p: ParentRef,
                        cur: &HashMap<i64, Organization>,
-                       extra: &HashMap<
-        i64,
-        (
-            OrgKind,
-            Option<shanghui_core::FederationLevel>,
-            Option<shanghui_core::DivisionCode>,
-        ),
-    >|
-     -> Option<(
-        OrgKind,
-        Option<shanghui_core::FederationLevel>,
-        Option<shanghui_core::DivisionCode>,
-    )> {
+                       extra: &HashMap<i64, Placing>|
+     -> Option<Placing> {
         match p {
             ParentRef::None => None,
             ParentRef::Existing(id) => cur
                 .get(&id)
-                .map(|o| {
-                    (
-                        o.record.kind,
-                        o.record.level,
-                        o.record.division_code.clone(),
-                    )
-                })
+                .map(|o| placing(&o.record))
                 .or_else(|| extra.get(&id).cloned()),
-            ParentRef::Batch(j) => drafts[j]
-                .as_ref()
-                .map(|d| (d.kind, d.level, d.division_code.clone())),
+            ParentRef::Batch(j) => drafts[j].as_ref().map(placing),
         }
     };
     let parent_ids: Vec<i64> = parents
@@ -248,22 +240,10 @@ pub async fn import(
         .collect::<BTreeSet<_>>()
         .into_iter()
         .collect();
-    let parent_records: HashMap<
-        i64,
-        (
-            OrgKind,
-            Option<shanghui_core::FederationLevel>,
-            Option<shanghui_core::DivisionCode>,
-        ),
-    > = fetch_many(db, scope, &parent_ids)
+    let parent_records: HashMap<i64, Placing> = fetch_many(db, scope, &parent_ids)
         .await?
         .into_iter()
-        .map(|o| {
-            (
-                o.id,
-                (o.record.kind, o.record.level, o.record.division_code),
-            )
-        })
+        .map(|o| (o.id, placing(&o.record)))
         .collect();
 
     let mut seen_uscc: HashMap<String, usize> = HashMap::new();
