@@ -99,6 +99,13 @@ impl ChamberCategory {
     }
 }
 
+impl OrgKind {
+    /// Chambers have no subordinate units in the registry; federations and branches do.
+    pub fn can_have_children(self) -> bool {
+        self != OrgKind::Chamber
+    }
+}
+
 impl FederationLevel {
     /// The division level a federation of this level sits at.
     pub fn division_level(self) -> Option<DivisionLevel> {

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use chrono::{NaiveDate, Utc};
 use shanghui_core::field::Field;
 use shanghui_core::i18n::{Lang, Msg};
-use shanghui_core::org::{OrgDraft, OrgKind, OrgStatus, Organization, check_placement};
+use shanghui_core::org::{OrgDraft, OrgStatus, Organization, check_placement};
 use shanghui_core::tree::{MoveError, OrgPath, plan_move};
 use shanghui_core::{Problem, Scope};
 
@@ -951,9 +951,4 @@ pub async fn bulk_insert(
         Db::Sqlite(p) => sqlite::bulk_insert(p, rows, actor).await,
         Db::Postgres(p) => postgres::bulk_insert(p, rows, actor).await,
     }
-}
-
-/// Whether a kind of unit can have children at all (for forms).
-pub fn can_have_children(kind: OrgKind) -> bool {
-    kind != OrgKind::Chamber
 }

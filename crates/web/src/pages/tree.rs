@@ -245,7 +245,7 @@ pub async fn unit_page(
         me: Some(viewer.me(lang, csrf)),
         can_edit: viewer.can(Permission::EditRegistry),
         crumbs,
-        can_have_children: shanghui_store::registry::can_have_children(org.record.kind)
+        can_have_children: org.record.kind.can_have_children()
             && viewer.can(Permission::EditRegistry),
         org: org_view(&org, state, lang),
         c,
