@@ -4,6 +4,7 @@
 
 mod check;
 mod org;
+mod template;
 mod user;
 
 use std::net::SocketAddr;
@@ -75,6 +76,11 @@ enum Command {
     Backup { file: std::path::PathBuf },
     /// Replace the SQLite database with a backup (stop the server first).
     Restore { file: std::path::PathBuf },
+    /// Annual-report templates as XLSForm-style workbooks (no database needed).
+    Template {
+        #[command(subcommand)]
+        action: template::Action,
+    },
     /// Generate synthetic, realistic registry data on the real division tree.
     Gen {
         #[arg(long, default_value = "province")]
@@ -124,6 +130,7 @@ pub fn main() -> ExitCode {
 async fn run(cli: Cli, lang: Lang) -> Result<ExitCode> {
     match cli.command {
         Command::Check { what } => return Ok(check::run(what, lang)),
+        Command::Template { action } => return template::run(action, lang),
         Command::Init => {
             let db = open(&cli.database).await?;
             init(&db).await?;

@@ -220,3 +220,83 @@ fn accounts_backup_and_restore() {
     shanghui(&db).args(["org", "show", "10"]).assert().success();
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn template_export_and_check() {
+    let dir = std::env::temp_dir().join(format!("shanghui_cli_tpl_{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    // No database is opened: a URL that cannot be opened does no harm.
+    let no_db = "sqlite:///nonexistent/dir/never.db";
+    let file = dir.join("模板.xlsx");
+    shanghui(no_db)
+        .args(["template", "export", file.to_str().unwrap(), "--lang", "en"])
+        .assert()
+        .success();
+    let out = shanghui(no_db)
+        .args(["template", "check", file.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text} {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        text.starts_with("ok\t") && text.contains("28 个题目") && text.contains("24 个统计项"),
+        "{text}"
+    );
+
+    // A workbook edited by hand with mistakes: every one named with its row and column.
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let sheets: [(&str, &[&[&str]]); 3] = [
+        (
+            "survey",
+            &[
+                &["type", "name", "label::zh", "min", "max"],
+                &["integer", "members", "会员数", "0", ""],
+                &["integr", "staff", "人数", "", ""],
+                &["decimal", "income", "收入", "10", "1"],
+            ],
+        ),
+        ("choices", &[&["list_name", "name", "label::zh"]]),
+        (
+            "settings",
+            &[
+                &["key", "value"],
+                &["form_id", "test"],
+                &["version", "1"],
+                &["title::zh", "测试模板"],
+            ],
+        ),
+    ];
+    for (name, rows) in sheets {
+        let ws = wb.add_worksheet();
+        ws.set_name(name).unwrap();
+        for (r, cells) in rows.iter().enumerate() {
+            for (c, v) in cells.iter().enumerate() {
+                if !v.is_empty() {
+                    ws.write_string(r as u32, c as u16, *v).unwrap();
+                }
+            }
+        }
+    }
+    let bad = dir.join("bad.xlsx");
+    std::fs::write(&bad, wb.save_to_buffer().unwrap()).unwrap();
+    let out = shanghui(no_db)
+        .args(["template", "check", bad.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("第 3 行 A 列（type）"), "{err}");
+    assert!(err.contains("第 4 行 E 列（max）"), "{err}");
+    let out = shanghui(no_db)
+        .args(["--lang", "en", "template", "check", bad.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("row 3, column A (type)"), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -1,7 +1,9 @@
 //! Spreadsheets in and out for the registry (组织体系): Excel workbooks (xlsx, xlsm, xlsb, xls,
 //! ods) and CSV files (UTF-8 with or without BOM, GBK/GB18030) are read into raw
 //! [`OrgInput`](shanghui_core::OrgInput) rows; registry rows are written as xlsx or CSV, and a
-//! template workbook with instructions and drop-down lists is offered for filling in.
+//! template workbook with instructions and drop-down lists is offered for filling in. Annual-report
+//! templates travel as XLSForm-style workbooks (sheets `survey`, `choices`, `settings`): see
+//! [`write_template_xlsx`] and [`read_template_workbook`].
 //!
 //! Reading never checks the values themselves: that is [`shanghui_core::org::parse_org`]'s job.
 //! What is refused here is what stops a file from being read at all (the format, the size, the
@@ -22,11 +24,13 @@ mod grid;
 mod guard;
 mod located;
 mod read;
+mod template;
 mod write;
 
 pub use located::{Located, column_letter};
 pub use read::{RegistryRow, read_registry};
 pub use shanghui_core::Severity;
+pub use template::{read_template_workbook, write_template_xlsx};
 pub use write::{
     neutralize, registry_template_xlsx, write_registry_csv, write_registry_xlsx, write_table_csv,
 };

@@ -93,6 +93,25 @@ pub fn read_registry(bytes: &[u8], file_name: &str) -> Result<Vec<RegistryRow>, 
     registry_rows(sheets)
 }
 
+/// Reads every visible worksheet of a workbook (xlsx, xlsm, xlsb, xls, ods) behind the same
+/// guards as [`read_registry`]: the extension, the size, zip bombs, ods repeats, xls dimensions,
+/// sheet, row and column limits. For files that must have several named sheets, so a CSV file
+/// (one sheet) is refused with `csv_refused`, unless it is a workbook under a wrong name.
+pub(crate) fn read_workbook_file(
+    bytes: &[u8],
+    file_name: &str,
+    csv_refused: Msg,
+) -> Result<Vec<Sheet>, Vec<Located>> {
+    let format = format_of(file_name).map_err(|l| vec![l])?;
+    guard::check_size(bytes).map_err(|l| vec![l])?;
+    match format {
+        Format::Csv if looks_like_workbook(bytes) => read_workbook(bytes, "csv"),
+        Format::Csv => Err(vec![Located::file(csv_refused)]),
+        Format::Workbook(ext) if looks_like_workbook(bytes) => read_workbook(bytes, &ext),
+        Format::Workbook(ext) => Err(vec![unreadable(&ext)]),
+    }
+}
+
 fn looks_like_workbook(bytes: &[u8]) -> bool {
     bytes.starts_with(b"PK\x03\x04") || cfb::is_cfb(bytes)
 }
@@ -260,7 +279,7 @@ fn is_code_row(row: &Row) -> bool {
 }
 
 /// Undoes [`crate::neutralize`], so that an exported file reads back as it was.
-fn unneutralize(s: &str) -> &str {
+pub(crate) fn unneutralize(s: &str) -> &str {
     match s.strip_prefix('\'') {
         Some(rest) if crate::write::needs_quote(rest) => rest,
         _ => s,

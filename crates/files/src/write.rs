@@ -35,7 +35,7 @@ pub(crate) fn needs_quote(cell: &str) -> bool {
 /// Excel refuses longer strings in a cell.
 const MAX_CELL_CHARS: usize = 32_767;
 
-fn cell_text(value: &str) -> String {
+pub(crate) fn cell_text(value: &str) -> String {
     let v = neutralize(value);
     if v.chars().count() > MAX_CELL_CHARS {
         v.chars().take(MAX_CELL_CHARS).collect()
@@ -45,7 +45,7 @@ fn cell_text(value: &str) -> String {
 }
 
 /// Display width in Excel's units (the width of a `0`): CJK and full-width characters take two.
-fn display_width(s: &str) -> usize {
+pub(crate) fn display_width(s: &str) -> usize {
     s.chars()
         .map(|c| match c as u32 {
             0x1100..=0x115F | 0x2E80..=0xA4CF | 0xAC00..=0xD7A3 | 0xF900..=0xFAFF => 2,
@@ -56,12 +56,12 @@ fn display_width(s: &str) -> usize {
 }
 
 /// A column width that fits the header and the longest value, within reason.
-fn fit_width(texts: impl Iterator<Item = usize>) -> f64 {
+pub(crate) fn fit_width(texts: impl Iterator<Item = usize>) -> f64 {
     let widest = texts.max().unwrap_or(0);
     (widest as f64 + 3.0).clamp(8.0, 60.0)
 }
 
-fn header_format() -> Format {
+pub(crate) fn header_format() -> Format {
     Format::new()
         .set_bold()
         .set_background_color(Color::RGB(0xDDEBF7))
@@ -70,15 +70,15 @@ fn header_format() -> Format {
         .set_align(FormatAlign::VerticalCenter)
 }
 
-fn text_format() -> Format {
+pub(crate) fn text_format() -> Format {
     Format::new().set_num_format("@")
 }
 
-fn col(i: usize) -> u16 {
+pub(crate) fn col(i: usize) -> u16 {
     u16::try_from(i).unwrap_or(u16::MAX)
 }
 
-fn row(i: usize) -> u32 {
+pub(crate) fn row(i: usize) -> u32 {
     u32::try_from(i).unwrap_or(u32::MAX)
 }
 
@@ -198,7 +198,7 @@ fn choices(f: Field, lang: Lang) -> Option<Vec<&'static str>> {
 }
 
 /// The last row a drop-down list covers (0-based): the whole sheet.
-const LAST_ROW: u32 = 1_048_575;
+pub(crate) const LAST_ROW: u32 = 1_048_575;
 
 /// A workbook for users to fill in: a sheet of instructions (说明) with a line per field, and a
 /// data sheet whose first row has the labels in `lang` (required ones marked `*`) and whose

@@ -720,3 +720,398 @@ proptest! {
         let _ = read_registry(text.as_bytes(), "a.csv");
     }
 }
+
+/// Annual-report templates as XLSForm-style workbooks.
+mod template_workbooks {
+    use super::*;
+    use rust_xlsxwriter::Workbook;
+    use shanghui_core::template::{SURVEY_COLUMNS, Template, sample};
+    use shanghui_files::{read_template_workbook, write_template_xlsx};
+
+    fn read(bytes: &[u8]) -> Template {
+        read_template_workbook(bytes, "模板.xlsx").unwrap_or_else(|p| panic!("{}", show(&p)))
+    }
+
+    /// The sample with text that a spreadsheet would take for a formula.
+    fn hostile() -> Template {
+        let mut t = sample();
+        t.items[0].label_en = "=HYPERLINK(\"http://evil\",\"x\")".into();
+        t.items[1].hint_zh = "-请从列表中选择".into();
+        t.items[2].hint_en = "'=already quoted".into();
+        t.choices[0].label_en = "@industry".into();
+        t.title_en = "+Annual report".into();
+        t.items[4].min = Some(-5.0);
+        t.items[4].max = Some(1e6);
+        t.items[22].min = Some(0.5);
+        t
+    }
+
+    #[test]
+    fn round_trip_in_both_languages() {
+        for lang in Lang::ALL {
+            for t in [sample(), hostile()] {
+                let bytes = write_template_xlsx(&t, lang).unwrap();
+                let back = read(&bytes);
+                assert_eq!(back, t, "{lang:?}");
+                let again = read(&write_template_xlsx(&back, lang).unwrap());
+                assert_eq!(again, t, "{lang:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn workbook_shape() {
+        let bytes = write_template_xlsx(&hostile(), Lang::En).unwrap();
+        let workbook = read_sheet_xml(&bytes, "xl/workbook.xml");
+        let names: Vec<&str> = workbook
+            .split("<sheet name=\"")
+            .skip(1)
+            .filter_map(|s| s.split('"').next())
+            .collect();
+        assert_eq!(names, ["Instructions", "survey", "choices", "settings"]);
+        let zh = write_template_xlsx(&sample(), Lang::ZhCn).unwrap();
+        assert!(read_sheet_xml(&zh, "xl/workbook.xml").contains("<sheet name=\"说明\""));
+
+        let strings = read_sheet_xml(&bytes, "xl/sharedStrings.xml");
+        assert!(strings.contains("'=HYPERLINK"), "{strings}");
+        assert!(strings.contains("''=already quoted"));
+        assert!(strings.contains("select_one category"));
+        assert!(strings.contains("party_org = 否"));
+        assert!(strings.contains("prior_inspection != 合格"));
+        let survey = read_sheet_xml(&bytes, "xl/worksheets/sheet2.xml");
+        assert!(!survey.contains("<f>"), "no formulas");
+        assert!(!survey.contains("t=\"n\""), "text cells only");
+        assert!(survey.contains("<pane"), "frozen header");
+        assert!(
+            survey.contains("\"integer,decimal,text,yes_no,date\""),
+            "{survey}"
+        );
+        assert!(survey.contains("\"yes,no\""));
+        assert!(survey.contains("sqref=\"A2:A1048576\""));
+        assert!(survey.contains("sqref=\"E2:E1048576\""));
+        // The header row is exactly the survey columns, in order.
+        for c in SURVEY_COLUMNS {
+            assert!(strings.contains(&format!("<t>{c}</t>")), "{c}");
+        }
+        for sheet in ["sheet3", "sheet4"] {
+            let xml = read_sheet_xml(&bytes, &format!("xl/worksheets/{sheet}.xml"));
+            assert!(xml.contains("<pane"), "{sheet} frozen");
+        }
+    }
+
+    /// A workbook as a user might leave it, written cell by cell; `None` leaves a cell empty, and
+    /// text that parses as a number is written as a number, as Excel would store it.
+    fn workbook(sheets: &[(&str, &[&[&str]])]) -> Vec<u8> {
+        let mut wb = Workbook::new();
+        for (name, rows) in sheets {
+            let ws = wb.add_worksheet();
+            ws.set_name(*name).unwrap();
+            for (r, cells) in rows.iter().enumerate() {
+                for (c, v) in cells.iter().enumerate() {
+                    if v.is_empty() {
+                        continue;
+                    }
+                    match v.parse::<f64>() {
+                        Ok(n) => ws.write_number(r as u32, c as u16, n).unwrap(),
+                        Err(_) => ws.write_string(r as u32, c as u16, *v).unwrap(),
+                    };
+                }
+            }
+        }
+        wb.save_to_buffer().unwrap()
+    }
+
+    fn edited(with_settings: bool) -> Vec<u8> {
+        let header: &[&str] = &[
+            "type",
+            "name",
+            "label::zh",
+            "required",
+            "min",
+            "max",
+            "relevant",
+            "section",
+        ];
+        let survey: &[&[&str]] = &[
+            header,
+            &["integer", "a", "甲", "yes", "5", "1", "", "basic"],
+            &["integr", "b", "乙", "", "", "", "", "basic"],
+            &["text", "a", "丙", "", "", "", "", "basic"],
+            &["text", "d", "丁", "", "", "", "e = x", "basic"],
+            &["text", "e", "戊", "", "", "", "", "basic"],
+            &[],
+            &["select_one nolist", "f", "己", "", "", "", "", "basic"],
+            &[
+                "select_one colour",
+                "g",
+                "庚",
+                "maybe",
+                "-5",
+                "",
+                "e != 红",
+                "basic",
+            ],
+        ];
+        let choices: &[&[&str]] = &[
+            &["list_name", "name", "label::zh"],
+            &["colour", "red", "红"],
+            &["section", "basic", "基本情况"],
+        ];
+        let settings: &[&[&str]] = &[
+            &["key", "value"],
+            &["form_id", "test_form"],
+            &["version", "0"],
+            &["title::zh", "测试"],
+        ];
+        let mut sheets: Vec<(&str, &[&[&str]])> = vec![("Survey", survey), ("CHOICES", choices)];
+        if with_settings {
+            sheets.push(("settings", settings));
+        }
+        workbook(&sheets)
+    }
+
+    type Place = (String, Option<usize>, Option<String>, Option<String>);
+
+    fn places(problems: &[Located]) -> Vec<Place> {
+        problems
+            .iter()
+            .map(|p| (p.sheet.clone(), p.row, p.column.clone(), p.header.clone()))
+            .collect()
+    }
+
+    fn place(sheet: &str, row: usize, column: &str, header: &str) -> Place {
+        (
+            sheet.to_string(),
+            Some(row),
+            Some(column.to_string()),
+            Some(header.to_string()),
+        )
+    }
+
+    #[test]
+    fn an_edited_workbook_lists_every_problem_with_its_place() {
+        let problems = read_template_workbook(&edited(false), "edited.xlsx").unwrap_err();
+        let got = places(&problems);
+        let want = [
+            ("settings".to_string(), None, None, None),
+            place("Survey", 2, "F", "max"),
+            place("Survey", 3, "A", "type"),
+            place("Survey", 4, "B", "name"),
+            place("Survey", 5, "G", "relevant"),
+            place("Survey", 8, "A", "type"),
+            place("Survey", 9, "D", "required"),
+        ];
+        for w in &want {
+            assert!(got.contains(w), "{w:?} missing from\n{}", show(&problems));
+        }
+        assert_eq!(got.len(), want.len(), "{}", show(&problems));
+        assert_eq!(problems[0].msg.key, "files.tpl.missing_sheet");
+        let found = keys(&problems);
+        for k in [
+            "template.min_above_max",
+            "template.bad_type",
+            "template.duplicate",
+            "template.condition_item",
+            "template.unknown_list",
+            "template.bad_bool",
+        ] {
+            assert!(found.contains(&k), "{k}");
+        }
+        let shown = show(&problems);
+        assert!(
+            shown.contains("工作表“Survey”第 3 行 A 列（type）：无法识别的题型“integr”"),
+            "{shown}"
+        );
+        assert!(
+            shown.contains("工作表“settings”：找不到该工作表"),
+            "{shown}"
+        );
+        let en = problems[1].render(Lang::En);
+        assert!(en.starts_with("Sheet \"Survey\", row "), "{en}");
+
+        // With the settings sheet, its problems are pinned to the key's row and the value column.
+        let problems = read_template_workbook(&edited(true), "edited.xlsx").unwrap_err();
+        assert!(
+            places(&problems).contains(&place("settings", 3, "B", "version")),
+            "{}",
+            show(&problems)
+        );
+        assert!(!keys(&problems).contains(&"files.tpl.missing_sheet"));
+    }
+
+    #[test]
+    fn sheet_level_problems() {
+        // Every sheet missing: each named, nothing else.
+        let only = workbook(&[("Sheet1", &[&["a", "b"]])]);
+        let problems = read_template_workbook(&only, "t.xlsx").unwrap_err();
+        assert_eq!(
+            problems
+                .iter()
+                .map(|p| p.sheet.as_str())
+                .collect::<Vec<_>>(),
+            ["survey", "choices", "settings"]
+        );
+        // An error value, a repeated header and data under no header.
+        let mut wb = Workbook::new();
+        for (name, rows) in [
+            (
+                "survey",
+                vec![
+                    vec!["type", "name", "label::zh", "name"],
+                    vec!["integer", "a", "甲", "x"],
+                    vec!["integer", "b", "", "", "孤儿"],
+                ],
+            ),
+            ("choices", vec![vec!["list_name", "name", "label::zh"]]),
+            (
+                "settings",
+                vec![
+                    vec!["key", "value"],
+                    vec!["form_id", "f"],
+                    vec!["version", "1"],
+                    vec!["title::zh", "标题"],
+                ],
+            ),
+        ] {
+            let ws = wb.add_worksheet();
+            ws.set_name(name).unwrap();
+            for (r, cells) in rows.iter().enumerate() {
+                for (c, v) in cells.iter().enumerate() {
+                    if !v.is_empty() {
+                        ws.write_string(r as u32, c as u16, *v).unwrap();
+                    }
+                }
+            }
+            if name == "survey" {
+                ws.write_formula(2, 2, "=1/0").unwrap();
+            }
+        }
+        let bytes = wb.save_to_buffer().unwrap();
+        let problems = read_template_workbook(&bytes, "t.xlsx").unwrap_err();
+        let got = places(&problems);
+        assert!(
+            got.contains(&place("survey", 1, "D", "name")),
+            "{}",
+            show(&problems)
+        );
+        assert!(
+            got.iter()
+                .any(|p| p.1 == Some(1) && p.2.as_deref() == Some("E"))
+        );
+        assert_eq!(
+            keys(&problems),
+            ["files.duplicate_column", "files.orphan_column"],
+            "{}",
+            show(&problems)
+        );
+
+        let csv = read_template_workbook(b"type,name\ninteger,a\n", "t.csv").unwrap_err();
+        assert_eq!(keys(&csv), ["files.tpl.csv_refused"]);
+        let pdf = read_template_workbook(b"x", "t.pdf").unwrap_err();
+        assert_eq!(keys(&pdf), ["files.unsupported_extension"]);
+    }
+
+    #[test]
+    fn an_ods_template_reads() {
+        let table = |name: &str, rows: &[&[&str]]| {
+            let rows: String = rows
+                .iter()
+                .map(|r| {
+                    let cells: String = r
+                        .iter()
+                        .map(|v| match v.parse::<f64>() {
+                            Ok(n) => format!(
+                                r#"<table:table-cell office:value-type="float" office:value="{n}"><text:p>{v}</text:p></table:table-cell>"#
+                            ),
+                            Err(_) if v.is_empty() => "<table:table-cell/>".to_string(),
+                            Err(_) => ods_text(v),
+                        })
+                        .collect();
+                    format!("<table:table-row>{cells}</table:table-row>")
+                })
+                .collect();
+            format!(r#"<table:table table:name="{name}">{rows}</table:table>"#)
+        };
+        let body = [
+            table(
+                "SURVEY",
+                &[
+                    &["type", "name", "label::zh", "required", "min", "relevant"],
+                    &["yes_no", "party_org", "是否建立党组织", "yes", "", ""],
+                    &[
+                        "integer",
+                        "party_members",
+                        "党员人数",
+                        "no",
+                        "0",
+                        "party_org = 是",
+                    ],
+                    &["select_one form", "form", "形式", "", "", ""],
+                ],
+            ),
+            table(
+                "choices",
+                &[
+                    &["list_name", "name", "label::zh", "label::en"],
+                    &["form", "branch", "党支部", "Party branch"],
+                ],
+            ),
+            table(
+                "Settings",
+                &[
+                    &["key", "value"],
+                    &["form_id", "mini"],
+                    &["version", "3"],
+                    &["title::zh", "小模板"],
+                ],
+            ),
+        ]
+        .concat();
+        let t = read_template_workbook(&ods(&body), "mini.ods")
+            .unwrap_or_else(|p| panic!("{}", show(&p)));
+        assert_eq!(t.version, 3);
+        assert_eq!(t.title_en, "小模板");
+        assert_eq!(t.items.len(), 3);
+        assert_eq!(t.items[1].min, Some(0.0));
+        assert!(t.items[1].relevant.is_some());
+        assert_eq!(read(&write_template_xlsx(&t, Lang::ZhCn).unwrap()), t);
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(
+            std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(200)
+        ))]
+
+        #[test]
+        fn random_bytes_never_panic(
+            bytes in proptest::collection::vec(any::<u8>(), 0..4096),
+            prefix in 0usize..3,
+            name in 0usize..NAMES.len(),
+        ) {
+            let mut b = match prefix {
+                0 => Vec::new(),
+                1 => b"PK\x03\x04".to_vec(),
+                _ => vec![0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1],
+            };
+            b.extend(bytes);
+            let _ = read_template_workbook(&b, NAMES[name]);
+        }
+
+        #[test]
+        fn damaged_template_workbooks_never_panic(
+            flips in proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..8),
+            cut in any::<prop::sample::Index>(),
+            truncate in any::<bool>(),
+        ) {
+            let mut b = write_template_xlsx(&sample(), Lang::ZhCn).unwrap();
+            for (i, v) in flips {
+                let i = i.index(b.len());
+                b[i] = v;
+            }
+            if truncate {
+                b.truncate(cut.index(b.len()));
+            }
+            let _ = read_template_workbook(&b, "damaged.xlsx");
+        }
+    }
+}
