@@ -11,7 +11,7 @@ use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::time::Instant;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use clap::{Parser, Subcommand};
 use shanghui_core::account::Role;
 use shanghui_core::{Lang, Scope};
@@ -132,27 +132,27 @@ async fn run(cli: Cli, lang: Lang) -> Result<ExitCode> {
         Command::Check { what } => return Ok(check::run(what, lang)),
         Command::Template { action } => return template::run(action, lang),
         Command::Init => {
-            let db = open(&cli.database).await?;
-            init(&db).await?;
+            let db = open(&cli.database, lang).await?;
+            init(&db, lang).await?;
             db.close().await;
         }
         Command::Serve {
             bind,
             secure_cookies,
         } => {
-            let db = open(&cli.database).await?;
+            let db = open(&cli.database, lang).await?;
             db.migrate().await?;
             serve(db, bind, secure_cookies).await?;
         }
         Command::User { action } => {
-            let db = open(&cli.database).await?;
+            let db = open(&cli.database, lang).await?;
             db.migrate().await?;
             let code = user::run(&db, action, lang).await?;
             db.close().await;
             return Ok(code);
         }
         Command::Backup { file } => {
-            let db = open(&cli.database).await?;
+            let db = open(&cli.database, lang).await?;
             shanghui_store::backup::backup(&db, &file).await?;
             db.close().await;
             eprintln!("backup written to {}", file.display());
@@ -171,39 +171,46 @@ async fn run(cli: Cli, lang: Lang) -> Result<ExitCode> {
             } else {
                 cli.database.clone()
             };
-            let db = open(&url).await?;
-            init(&db).await?;
+            let db = open(&url, lang).await?;
+            init(&db, lang).await?;
             if orgs::count(&db, &Scope::all()).await? == 0 {
-                generate(&db, Scale::Province, 20231).await?;
+                generate(&db, Scale::Province, 20231, lang).await?;
             }
             demo_accounts(&db, lang).await?;
             println!("demo database: {url}");
             serve(db, bind, false).await?;
         }
         Command::Org { action } => {
-            let db = open(&cli.database).await?;
+            let db = open(&cli.database, lang).await?;
             let code = org::run(&db, action, lang).await?;
             db.close().await;
             return Ok(code);
         }
         Command::Gen { scale, seed } => {
-            let db = open(&cli.database).await?;
-            init(&db).await?;
-            generate(&db, scale, seed).await?;
+            let db = open(&cli.database, lang).await?;
+            init(&db, lang).await?;
+            generate(&db, scale, seed, lang).await?;
             db.close().await;
         }
     }
     Ok(ExitCode::SUCCESS)
 }
 
-async fn open(url: &str) -> Result<Db> {
-    Db::connect(url)
-        .await
-        .with_context(|| format!("cannot open database {url}"))
+/// An error in the user's language.
+pub(crate) fn said(lang: Lang, key: &str, params: &[(&str, &str)]) -> anyhow::Error {
+    anyhow::anyhow!(lang.tf(key, params))
 }
 
-async fn init(db: &Db) -> Result<()> {
-    db.migrate().await.context("migration failed")?;
+async fn open(url: &str, lang: Lang) -> Result<Db> {
+    Db::connect(url)
+        .await
+        .map_err(|e| anyhow::Error::new(e).context(lang.tf("cli.cannot_open_db", &[("url", url)])))
+}
+
+async fn init(db: &Db, lang: Lang) -> Result<()> {
+    db.migrate()
+        .await
+        .map_err(|e| anyhow::Error::new(e).context(lang.t("cli.migration_failed")))?;
     let rows = shanghui_core::division::shipped();
     let added = divisions::load(db, &rows).await?;
     let total = divisions::count(db).await?;
@@ -316,7 +323,7 @@ async fn serve(db: Db, bind: SocketAddr, secure_cookies: bool) -> Result<()> {
     Ok(())
 }
 
-async fn generate(db: &Db, scale: Scale, seed: u64) -> Result<()> {
+async fn generate(db: &Db, scale: Scale, seed: u64, lang: Lang) -> Result<()> {
     let started = Instant::now();
     let index = shanghui_core::division::DivisionIndex::shipped();
     let today = shanghui_core::value::china_date(chrono::Utc::now());
@@ -325,7 +332,7 @@ async fn generate(db: &Db, scale: Scale, seed: u64) -> Result<()> {
     spinner.enable_steady_tick(std::time::Duration::from_millis(120));
     let generated = shanghui_synth::generate(&index, scale, seed, today);
     if orgs::count(db, &Scope::all()).await? > 0 {
-        anyhow::bail!("the database already holds organisations: generate into an empty one");
+        return Err(said(lang, "cli.gen_not_empty", &[]));
     }
     let rows: Vec<(Option<usize>, shanghui_core::OrgDraft)> =
         generated.into_iter().map(|g| (g.parent, g.draft)).collect();

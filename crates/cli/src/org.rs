@@ -5,12 +5,12 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::{Context, Result, bail};
+use anyhow::Result;
 use chrono::NaiveDate;
 use clap::Subcommand;
 use shanghui_core::field::Field;
 use shanghui_core::org::{ChamberCategory, OrgKind};
-use shanghui_core::{Lang, Scope, value};
+use shanghui_core::{Lang, Msg, Scope, value};
 use shanghui_files::Located;
 use shanghui_store::import::{ImportError, ImportRow, import};
 use shanghui_store::{Actor, Db, StoreError, divisions, orgs, registry};
@@ -62,10 +62,11 @@ pub fn actor() -> Actor {
     Actor::system(&format!("cli:{user}"))
 }
 
-fn date(raw: Option<&str>) -> Result<NaiveDate> {
+fn date(raw: Option<&str>, lang: Lang) -> Result<NaiveDate> {
     match raw {
         None => Ok(shanghui_core::value::china_date(chrono::Utc::now())),
-        Some(r) => value::parse_date(r).with_context(|| format!("cannot read the date {r:?}")),
+        Some(r) => value::parse_date(r)
+            .ok_or_else(|| crate::said(lang, "problem.bad_date_param", &[("value", r)])),
     }
 }
 
@@ -82,7 +83,7 @@ fn refused(e: StoreError, lang: Lang) -> Result<ExitCode> {
             }
             Ok(ExitCode::from(1))
         }
-        StoreError::NotFound => bail!("not found"),
+        StoreError::NotFound => Err(crate::said(lang, "error.not_found", &[])),
         other => Err(other.into()),
     }
 }
@@ -117,10 +118,12 @@ pub async fn run(db: &Db, action: Action, lang: Lang) -> Result<ExitCode> {
             let bytes = match out.extension().and_then(|e| e.to_str()) {
                 Some("csv") => shanghui_files::write_registry_csv(&rows, lang),
                 Some("xlsx") => shanghui_files::write_registry_xlsx(&rows, lang)?,
-                _ => bail!("--out must end in .xlsx or .csv"),
+                _ => return Err(crate::said(lang, "cli.out_ext", &[])),
             };
-            std::fs::write(&out, bytes)
-                .with_context(|| format!("cannot write {}", out.display()))?;
+            std::fs::write(&out, bytes).map_err(|e| {
+                anyhow::Error::new(e)
+                    .context(lang.tf("cli.cannot_write", &[("file", &out.display().to_string())]))
+            })?;
             eprintln!("{} rows -> {}", rows.len(), out.display());
         }
         Action::List {
@@ -136,7 +139,7 @@ pub async fn run(db: &Db, action: Action, lang: Lang) -> Result<ExitCode> {
             // Lists are often piped into `head`: a closed pipe ends the listing quietly.
             let mut out = std::io::stdout().lock();
             if let (Some(root), Some(raw)) = (root, as_of) {
-                let on = date(Some(&raw))?;
+                let on = date(Some(&raw), lang)?;
                 let members = orgs::members_on(db, &all, root, on).await?;
                 // Names from one read of the records, not one query per member.
                 let names: std::collections::HashMap<i64, String> =
@@ -157,11 +160,29 @@ pub async fn run(db: &Db, action: Action, lang: Lang) -> Result<ExitCode> {
             let filter = orgs::Filter {
                 kind: kind
                     .as_deref()
-                    .map(|k| OrgKind::parse(k).context("unknown kind"))
+                    .map(|k| {
+                        OrgKind::parse(k).ok_or_else(|| {
+                            anyhow::anyhow!(
+                                Msg::new("problem.unreadable")
+                                    .with("value", k)
+                                    .with_key("expected", "expected.kind")
+                                    .render(lang)
+                            )
+                        })
+                    })
                     .transpose()?,
                 category: category
                     .as_deref()
-                    .map(|c| ChamberCategory::parse_lenient(c).context("unknown category"))
+                    .map(|c| {
+                        ChamberCategory::parse_lenient(c).ok_or_else(|| {
+                            anyhow::anyhow!(
+                                Msg::new("problem.unreadable")
+                                    .with("value", c)
+                                    .with_key("expected", "expected.category")
+                                    .render(lang)
+                            )
+                        })
+                    })
                     .transpose()?,
                 ..Default::default()
             };
@@ -212,13 +233,13 @@ pub async fn run(db: &Db, action: Action, lang: Lang) -> Result<ExitCode> {
             }
         }
         Action::Move { id, to, on } => {
-            match registry::move_to(db, &all, id, to, date(on.as_deref())?, &actor()).await {
+            match registry::move_to(db, &all, id, to, date(on.as_deref(), lang)?, &actor()).await {
                 Ok(o) => println!("{}\t{}", o.id, o.path),
                 Err(e) => return refused(e, lang),
             }
         }
         Action::Dissolve { id, on } => {
-            match registry::dissolve(db, &all, id, date(on.as_deref())?, &actor()).await {
+            match registry::dissolve(db, &all, id, date(on.as_deref(), lang)?, &actor()).await {
                 Ok(o) => println!("{}\t{}", o.id, o.record.status.label(lang)),
                 Err(e) => return refused(e, lang),
             }
@@ -228,7 +249,10 @@ pub async fn run(db: &Db, action: Action, lang: Lang) -> Result<ExitCode> {
 }
 
 async fn import_file(db: &Db, file: &PathBuf, lang: Lang) -> Result<ExitCode> {
-    let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let bytes = std::fs::read(file).map_err(|e| {
+        anyhow::Error::new(e)
+            .context(lang.tf("cli.cannot_read", &[("file", &file.display().to_string())]))
+    })?;
     let name = file
         .file_name()
         .and_then(|n| n.to_str())

@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use clap::Subcommand;
 use shanghui_core::Lang;
 use shanghui_core::template::{Template, sample};
@@ -24,8 +24,10 @@ pub fn run(action: Action, lang: Lang) -> Result<ExitCode> {
     match action {
         Action::Export { file } => {
             let bytes = shanghui_files::write_template_xlsx(&sample(), lang)?;
-            std::fs::write(&file, bytes)
-                .with_context(|| format!("cannot write {}", file.display()))?;
+            std::fs::write(&file, bytes).map_err(|e| {
+                anyhow::Error::new(e)
+                    .context(lang.tf("cli.cannot_write", &[("file", &file.display().to_string())]))
+            })?;
             eprintln!(
                 "{}",
                 lang.tf(
@@ -36,8 +38,10 @@ pub fn run(action: Action, lang: Lang) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Action::Check { file } => {
-            let bytes =
-                std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            let bytes = std::fs::read(&file).map_err(|e| {
+                anyhow::Error::new(e)
+                    .context(lang.tf("cli.cannot_read", &[("file", &file.display().to_string())]))
+            })?;
             let name = file.file_name().and_then(|n| n.to_str()).unwrap_or("");
             match shanghui_files::read_template_workbook(&bytes, name) {
                 Ok(t) => {

@@ -106,7 +106,8 @@ pub async fn run(db: &Db, action: Action, lang: Lang) -> Result<ExitCode> {
             let role = if admin {
                 Role::SysAdmin
             } else {
-                Role::from_code(&role).ok_or_else(|| anyhow::anyhow!("unknown role {role}"))?
+                Role::from_code(&role)
+                    .ok_or_else(|| crate::said(lang, "cli.unknown_role", &[("value", &role)]))?
             };
             let (password, generated) = read_password(password_stdin, &username, lang)?;
             let name = name.unwrap_or_else(|| username.clone());
@@ -143,7 +144,7 @@ pub async fn run(db: &Db, action: Action, lang: Lang) -> Result<ExitCode> {
             password_stdin,
         } => {
             let Some(u) = accounts::by_username(db, &username).await? else {
-                bail!("no user {username}")
+                return Err(crate::said(lang, "cli.no_user", &[("name", &username)]));
             };
             let (password, generated) = read_password(password_stdin, &username, lang)?;
             let shown = password.clone();
