@@ -1,6 +1,6 @@
 //! `shanghui org ...`: the registry from the command line, with the same rules as the web.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -98,23 +98,7 @@ pub async fn run(db: &Db, action: Action, lang: Lang) -> Result<ExitCode> {
                 None => all.clone(),
             };
             let list = orgs::list(db, &scope, &orgs::Filter::default()).await?;
-            let names: HashMap<i64, &str> = list
-                .iter()
-                .map(|o| (o.id, o.record.name.as_str()))
-                .collect();
-            let rows: Vec<_> = list
-                .iter()
-                .map(|o| {
-                    let mut i = o.record.to_input(lang);
-                    i.insert(Field::Id, o.id.to_string());
-                    if let Some(p) = o.parent_id
-                        && let Some(n) = names.get(&p)
-                    {
-                        i.insert(Field::Parent, format!("{n} #{p}"));
-                    }
-                    i
-                })
-                .collect();
+            let rows = shanghui_core::org::export_rows(&list, lang);
             let bytes = match out.extension().and_then(|e| e.to_str()) {
                 Some("csv") => shanghui_files::write_registry_csv(&rows, lang),
                 Some("xlsx") => shanghui_files::write_registry_xlsx(&rows, lang)?,

@@ -807,6 +807,28 @@ impl OrgDraft {
     }
 }
 
+/// Rows for a registry export: each record as display text with its ID, and its parent written
+/// as `名称 #编号` when the parent is among `orgs` (so the file can be edited and imported back; the
+/// top of an exported subtree keeps its parent on re-import through an empty cell).
+pub fn export_rows(orgs: &[Organization], lang: Lang) -> Vec<OrgInput> {
+    let names: std::collections::HashMap<i64, &str> = orgs
+        .iter()
+        .map(|o| (o.id, o.record.name.as_str()))
+        .collect();
+    orgs.iter()
+        .map(|o| {
+            let mut input = o.record.to_input(lang);
+            input.insert(Field::Id, o.id.to_string());
+            if let Some(p) = o.parent_id
+                && let Some(n) = names.get(&p)
+            {
+                input.insert(Field::Parent, format!("{n} #{p}"));
+            }
+            input
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod round_trip {
     use super::*;

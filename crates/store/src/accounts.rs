@@ -7,6 +7,7 @@ use chrono::{DateTime, Duration, Utc};
 use sha2::{Digest, Sha256};
 use shanghui_core::account::{Role, check_username};
 use shanghui_core::org::{OrgKind, Organization};
+use shanghui_core::tree::OrgPath;
 use shanghui_core::{Msg, Problem, Scope};
 
 use crate::{Actor, Db, Result, StoreError, audit, orgs, with_db};
@@ -122,20 +123,26 @@ pub async fn by_username(db: &Db, username: &str) -> Result<Option<User>> {
 
 /// A user whose scope lies within `scope` (system administrators only for the whole registry).
 pub async fn get(db: &Db, scope: &Scope, id: i64) -> Result<Option<User>> {
-    Ok(list(db, scope)
+    Ok(in_scope(db, scope, Some(id))
         .await?
         .into_iter()
-        .map(|(u, _)| u)
-        .find(|u| u.id == id))
+        .next()
+        .map(|(u, _)| u))
 }
 
 /// The users whose scope lies within `scope`, with the name of their scope's unit.
 pub async fn list(db: &Db, scope: &Scope) -> Result<Vec<(User, Option<String>)>> {
+    in_scope(db, scope, None).await
+}
+
+/// The users within `scope` (one of them when `id` is given).
+async fn in_scope(db: &Db, scope: &Scope, id: Option<i64>) -> Result<Vec<(User, Option<String>)>> {
     let (lo, hi) = scope.range();
     let sql = format!(
         "select {USER_COLUMNS}, o.name as unit_name from app_user u left join organization o \
          on o.organization_id = u.organization_id \
-         where (o.path >= $1 and o.path < $2) or (u.organization_id is null and $3) order by u.username"
+         where ((o.path >= $1 and o.path < $2) or (u.organization_id is null and $3)) \
+         and ($4 is null or u.app_user_id = $4) order by u.username"
     );
     #[derive(sqlx::FromRow)]
     struct Row {
@@ -145,7 +152,7 @@ pub async fn list(db: &Db, scope: &Scope) -> Result<Vec<(User, Option<String>)>>
     }
     let all = scope.root().is_none();
     let rows: Vec<Row> = with_db!(db, p => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
-        .bind(&lo).bind(&hi).bind(all).fetch_all(p).await)?;
+        .bind(&lo).bind(&hi).bind(all).bind(id).fetch_all(p).await)?;
     rows.into_iter()
         .map(|r| Ok((User::try_from(r.user)?, r.unit_name)))
         .collect()
@@ -153,16 +160,6 @@ pub async fn list(db: &Db, scope: &Scope) -> Result<Vec<(User, Option<String>)>>
 
 pub async fn count(db: &Db) -> Result<i64> {
     Ok(with_db!(db, p => sqlx::query_scalar("select count(*) from app_user").fetch_one(p).await)?)
-}
-
-/// The scope a user works in.
-pub async fn scope_of(db: &Db, user: &User) -> Result<Scope> {
-    match user.organization_id {
-        None => Ok(Scope::all()),
-        Some(id) => Ok(Scope::subtree(
-            orgs::require(db, &Scope::all(), id).await?.path,
-        )),
-    }
 }
 
 /// What an account is for: its role, where it works, its display name.
@@ -173,8 +170,8 @@ pub struct Profile {
     pub organization_id: Option<i64>,
 }
 
-fn field_problem(field: &'static str, msg: Msg) -> StoreError {
-    let _ = field;
+/// A refusal shown above the account form.
+fn refused(msg: Msg) -> StoreError {
     StoreError::rejected(Problem::general(msg))
 }
 
@@ -187,28 +184,19 @@ async fn check_grant(
     profile: &Profile,
 ) -> Result<Option<Organization>> {
     if !granter.can_grant(profile.role) {
-        return Err(field_problem("role", Msg::new("account.cannot_grant")));
+        return Err(refused(Msg::new("account.cannot_grant")));
     }
     if profile.display_name.trim().is_empty() || profile.display_name.chars().count() > 100 {
-        return Err(field_problem(
-            "display_name",
-            Msg::new("account.display_name_rule"),
-        ));
+        return Err(refused(Msg::new("account.display_name_rule")));
     }
     let org = match profile.organization_id {
         None if profile.role == Role::SysAdmin && scope.root().is_none() => return Ok(None),
         None => {
-            return Err(field_problem(
-                "organization",
-                Msg::new("account.unit_required"),
-            ));
+            return Err(refused(Msg::new("account.unit_required")));
         }
-        Some(id) => orgs::get(db, scope, id).await?.ok_or_else(|| {
-            field_problem(
-                "organization",
-                Msg::new("problem.out_of_scope").with("id", id),
-            )
-        })?,
+        Some(id) => orgs::get(db, scope, id)
+            .await?
+            .ok_or_else(|| refused(Msg::new("problem.out_of_scope").with("id", id)))?,
     };
     let fits = match profile.role {
         Role::SysAdmin => false,
@@ -216,7 +204,7 @@ async fn check_grant(
         _ => org.record.kind != OrgKind::Chamber,
     };
     if !fits {
-        return Err(field_problem("organization", Msg::new("account.unit_kind")));
+        return Err(refused(Msg::new("account.unit_kind")));
     }
     Ok(Some(org))
 }
@@ -235,11 +223,10 @@ pub async fn create(
     password_hash: String,
     actor: &Actor,
 ) -> Result<User> {
-    check_username(username).map_err(|m| field_problem("username", m))?;
+    check_username(username).map_err(|m| refused(m))?;
     let org = check_grant(db, scope, granter, profile).await?;
     if by_username(db, username).await?.is_some() {
-        return Err(field_problem(
-            "username",
+        return Err(refused(
             Msg::new("account.username_taken").with("name", username),
         ));
     }
@@ -275,7 +262,7 @@ pub async fn update(
     let current = get(db, scope, id).await?.ok_or(StoreError::NotFound)?;
     // An administrator may not change an account with a role it could not give.
     if !granter.can_grant(current.role) {
-        return Err(field_problem("role", Msg::new("account.cannot_grant")));
+        return Err(refused(Msg::new("account.cannot_grant")));
     }
     let org = check_grant(db, scope, granter, profile).await?;
     let sql = "update app_user set display_name = $1, role = $2, organization_id = $3, disabled = $4, updated_at = $5 \
@@ -375,15 +362,36 @@ pub async fn start_session(
     Ok(token)
 }
 
-/// The user of a live session: not expired, account not disabled.
-pub async fn session_user(db: &Db, token: &str) -> Result<Option<User>> {
+/// The user of a live session (not expired, account not disabled) with the scope they work in,
+/// in one query: this runs on every request.
+pub async fn session_user(db: &Db, token: &str) -> Result<Option<(User, Scope)>> {
     let sql = format!(
-        "select {USER_COLUMNS} from session s join app_user u on u.app_user_id = s.app_user_id \
+        "select {USER_COLUMNS}, o.path as scope_path from session s join app_user u on u.app_user_id = s.app_user_id \
+         left join organization o on o.organization_id = u.organization_id \
          where s.session_key = $1 and s.expires_at > $2 and not u.disabled"
     );
-    let row: Option<UserRow> = with_db!(db, p => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        #[sqlx(flatten)]
+        user: UserRow,
+        scope_path: Option<String>,
+    }
+    let row: Option<Row> = with_db!(db, p => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
         .bind(session_key(token)).bind(Utc::now()).fetch_optional(p).await)?;
-    row.map(User::try_from).transpose()
+    let Some(row) = row else { return Ok(None) };
+    let scope = match (&row.user.organization_id, row.scope_path) {
+        (None, _) => Scope::all(),
+        (Some(_), Some(path)) => {
+            Scope::subtree(OrgPath::parse(&path).map_err(|e| StoreError::Corrupt(e.to_string()))?)
+        }
+        (Some(id), None) => {
+            return Err(StoreError::Corrupt(format!(
+                "user {} has unit {id}, which is missing",
+                row.user.username
+            )));
+        }
+    };
+    Ok(Some((User::try_from(row.user)?, scope)))
 }
 
 pub async fn end_session(db: &Db, token: &str) -> Result<()> {

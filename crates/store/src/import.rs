@@ -53,6 +53,7 @@ struct Key {
     organization_id: i64,
     parent_id: Option<i64>,
     name: String,
+    uscc: Option<String>,
 }
 
 /// Reads, checks and (if all is well) applies a file's rows. `columns` are the fields the file
@@ -74,7 +75,7 @@ pub async fn import(
     // The registry as far as the file can touch it.
     let (lo, hi) = scope.range();
     let keys: Vec<Key> = with_db!(db, p => sqlx::query_as(
-        "select organization_id, parent_id, name from organization where path >= $1 and path < $2")
+        "select organization_id, parent_id, name, uscc from organization where path >= $1 and path < $2")
         .bind(&lo).bind(&hi).fetch_all(p).await)
     .map_err(StoreError::from)?;
     let by_id: HashMap<i64, &Key> = keys.iter().map(|k| (k.organization_id, k)).collect();
@@ -166,6 +167,16 @@ pub async fn import(
     }
 
     // Resolve parents.
+    let by_uscc: HashMap<&str, i64> = keys
+        .iter()
+        .filter_map(|k| k.uscc.as_deref().map(|u| (u, k.organization_id)))
+        .collect();
+    let parent_lookup = Parents {
+        by_id: &by_id,
+        by_name: &by_name,
+        by_uscc: &by_uscc,
+        file_names: &file_names,
+    };
     let mut parents: Vec<Option<ParentRef>> = Vec::with_capacity(rows.len());
     for (i, r) in rows.iter().enumerate() {
         let raw = r
@@ -176,15 +187,13 @@ pub async fn import(
         let given = raw.is_some();
         let resolved = match raw {
             None => None,
-            Some(raw) => {
-                match resolve_parent(&raw, &by_id, &by_name, &file_names, db, scope).await? {
-                    Ok(p) => Some(p),
-                    Err(msg) => {
-                        push(i, Problem::error(Field::Parent, msg));
-                        None
-                    }
+            Some(raw) => match resolve_parent(&raw, &parent_lookup) {
+                Ok(p) => Some(p),
+                Err(msg) => {
+                    push(i, Problem::error(Field::Parent, msg));
+                    None
                 }
-            }
+            },
         };
         let p = match (resolved, targets[i]) {
             (Some(p), _) => Some(p),
@@ -383,42 +392,42 @@ pub async fn import(
 
 /// A parent as written in a cell: `#123` or `名称 #123` (an ID, as exports write it), a credit
 /// code, or a name that must be unique among the records in scope and the file's new rows.
-async fn resolve_parent(
-    raw: &str,
-    by_id: &HashMap<i64, &Key>,
-    by_name: &HashMap<&str, Vec<i64>>,
-    file_names: &HashMap<String, Vec<usize>>,
-    db: &Db,
-    scope: &Scope,
-) -> Result<Result<ParentRef, Msg>, StoreError> {
+/// Where a parent is looked up: the records in scope, and the new rows of the file.
+struct Parents<'a> {
+    by_id: &'a HashMap<i64, &'a Key>,
+    by_name: &'a HashMap<&'a str, Vec<i64>>,
+    by_uscc: &'a HashMap<&'a str, i64>,
+    file_names: &'a HashMap<String, Vec<usize>>,
+}
+
+/// A parent as written in a cell: `#123` or `名称 #123` (an ID, as exports write it), a credit
+/// code, or a name that must be unique among the records in scope and the file's new rows. All
+/// from memory: a file of thousands of rows asks the database nothing here.
+fn resolve_parent(raw: &str, p: &Parents<'_>) -> Result<ParentRef, Msg> {
+    let unknown = || Msg::new("problem.parent_unknown").with("value", raw);
     if let Some((_, id)) = raw.rsplit_once('#')
         && let Some(id) = value::parse_int(id)
     {
-        return Ok(if by_id.contains_key(&id) {
+        return if p.by_id.contains_key(&id) {
             Ok(ParentRef::Existing(id))
         } else {
-            Err(Msg::new("problem.parent_unknown").with("value", raw))
-        });
+            Err(unknown())
+        };
     }
     if let uscc::UsccCheck::Ok(code) | uscc::UsccCheck::BadCheckDigit { code, .. } =
         uscc::check(raw)
+        && let Some(id) = p.by_uscc.get(code.as_str())
     {
-        let (lo, hi) = scope.range();
-        let hit: Option<i64> = with_db!(db, p => sqlx::query_scalar(
-            "select organization_id from organization where uscc = $1 and path >= $2 and path < $3")
-            .bind(code.as_str()).bind(&lo).bind(&hi).fetch_optional(p).await)?;
-        if let Some(id) = hit {
-            return Ok(Ok(ParentRef::Existing(id)));
-        }
+        return Ok(ParentRef::Existing(*id));
     }
-    let stored = by_name.get(raw).map_or(0, |v| v.len());
-    let new = file_names.get(raw).map_or(0, |v| v.len());
-    Ok(match (stored, new) {
-        (1, 0) => Ok(ParentRef::Existing(by_name[raw][0])),
-        (0, 1) => Ok(ParentRef::Batch(file_names[raw][0])),
-        (0, 0) => Err(Msg::new("problem.parent_unknown").with("value", raw)),
+    let stored = p.by_name.get(raw).map_or(0, |v| v.len());
+    let new = p.file_names.get(raw).map_or(0, |v| v.len());
+    match (stored, new) {
+        (1, 0) => Ok(ParentRef::Existing(p.by_name[raw][0])),
+        (0, 1) => Ok(ParentRef::Batch(p.file_names[raw][0])),
+        (0, 0) => Err(unknown()),
         _ => Err(Msg::new("problem.parent_ambiguous").with("value", raw)),
-    })
+    }
 }
 
 async fn fetch_many(db: &Db, scope: &Scope, ids: &[i64]) -> Result<Vec<Organization>, StoreError> {

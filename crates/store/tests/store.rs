@@ -97,6 +97,7 @@ async fn tree(db: &Db, d: &DivisionIndex) -> Tree {
                 (Field::Name, "鼓楼区工商联"),
                 (Field::DivisionCode, "350102"),
                 (Field::FoundedOn, "2001-01-01"),
+                (Field::Uscc, GULOU_USCC),
             ],
         ),
         &a,
@@ -142,6 +143,9 @@ fn chamber(name: &str, division: &str) -> Vec<(Field, String)> {
 fn owned(pairs: Vec<(Field, String)>) -> OrgInput {
     pairs.into_iter().collect()
 }
+
+/// The Gulou federation's credit code, for parents named by code.
+const GULOU_USCC: &str = "51350102MJ00000092";
 
 #[test]
 fn migration_folders_agree() {
@@ -274,10 +278,14 @@ async fn registry_lifecycle_on_every_backend() {
 
         // Search by name and by credit-code prefix.
         assert_eq!(orgs::search(db, &all, "餐饮", 10).await.unwrap().len(), 1);
-        assert_eq!(
-            orgs::search(db, &all, "51350102", 10).await.unwrap().len(),
-            1
-        );
+        // The chamber and the Gulou federation both have codes issued in 350102.
+        let by_code: BTreeSet<i64> = orgs::search(db, &all, "51350102", 10)
+            .await
+            .unwrap()
+            .iter()
+            .map(|o| o.id)
+            .collect();
+        assert_eq!(by_code, BTreeSet::from([ch.id, tr.gulou]));
         assert_eq!(orgs::search(db, &all, "%", 10).await.unwrap().len(), 0);
         assert_eq!(
             orgs::verify_counts(db, false).await.unwrap(),
@@ -350,12 +358,20 @@ async fn import_is_all_or_nothing_on_every_backend() {
             row("第2行", tj_chamber),
             row("第3行", county),
             row("第4行", with_parent("甲商会", "鼓楼区工商联")),
+            // A parent named by its credit code.
+            row("第5行", with_parent("乙商会", GULOU_USCC)),
         ];
         let s = import(db, &scope, &d, &rows, &columns, day(2025, 6, 1), &a)
             .await
             .unwrap();
-        assert_eq!(s.created, 3);
-        assert_eq!(orgs::count(db, &scope).await.unwrap(), 5);
+        assert_eq!(s.created, 4);
+        assert_eq!(orgs::count(db, &scope).await.unwrap(), 6);
+        let yi = orgs::search(db, &scope, "乙商会", 5).await.unwrap();
+        assert_eq!(
+            yi[0].parent_id,
+            Some(tr.gulou),
+            "the parent found by its credit code"
+        );
 
         // Re-importing with IDs updates in place (idempotent when nothing changed).
         let listed = orgs::list(db, &scope, &orgs::Filter::default())

@@ -129,10 +129,9 @@ impl FromRequestParts<AppState> for Viewer {
         let Some(token) = cookie(&parts.headers, SESSION_COOKIE) else {
             return Err(AppError::Unauthenticated(next));
         };
-        let Some(user) = accounts::session_user(&state.db, token).await? else {
+        let Some((user, scope)) = accounts::session_user(&state.db, token).await? else {
             return Err(AppError::Unauthenticated(next));
         };
-        let scope = accounts::scope_of(&state.db, &user).await?;
         let actor = Actor {
             user_id: Some(user.id),
             name: format!("{} ({})", user.display_name, user.username),

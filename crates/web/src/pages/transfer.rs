@@ -1,6 +1,6 @@
 //! Import and export of the registry as spreadsheets, and the template workbook.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 
 use askama::Template;
 use askama_web::WebTemplate;
@@ -54,25 +54,7 @@ async fn export_rows(
         &orgs::Filter::default(),
     )
     .await?;
-    let names: HashMap<i64, &str> = list
-        .iter()
-        .map(|o| (o.id, o.record.name.as_str()))
-        .collect();
-    let rows = list
-        .iter()
-        .map(|o| {
-            let mut input = o.record.to_input(lang);
-            input.insert(Field::Id, o.id.to_string());
-            // The export's top unit keeps its parent on re-import when the column is empty, and
-            // the reader may not be allowed to see that parent anyway.
-            if let Some(p) = o.parent_id.filter(|_| o.id != root.id)
-                && let Some(n) = names.get(&p)
-            {
-                input.insert(Field::Parent, format!("{n} #{p}"));
-            }
-            input
-        })
-        .collect();
+    let rows = shanghui_core::org::export_rows(&list, lang);
     Ok((root.record.name.clone(), rows))
 }
 

@@ -153,20 +153,19 @@ pub struct UserFields {
     disabled: Option<String>,
 }
 
-/// A posted account form: allowed for the role, with this browser's CSRF token, and the account
-/// id from the path when there is one (anything but a number is not found).
-fn accept(
-    viewer: &Viewer,
-    csrf: &Token,
-    f: &UserFields,
-    id: Option<&str>,
-) -> Result<Option<i64>, AppError> {
+/// A posted account form: allowed for the role, with this browser's CSRF token.
+fn accept(viewer: &Viewer, csrf: &Token, f: &UserFields) -> Result<(), AppError> {
     viewer.require(Permission::ManageUsers)?;
-    if !csrf::verify(csrf, f.token.as_deref()) {
-        return Err(AppError::Csrf);
+    if csrf::verify(csrf, f.token.as_deref()) {
+        Ok(())
+    } else {
+        Err(AppError::Csrf)
     }
-    id.map(|i| i.parse().map_err(|_| AppError::NotFound))
-        .transpose()
+}
+
+/// An account id from the path; anything but a number is not found.
+fn user_id(raw: &str) -> Result<i64, AppError> {
+    raw.parse().map_err(|_| AppError::NotFound)
 }
 
 fn profile(f: &UserFields) -> Result<Profile, String> {
@@ -209,7 +208,7 @@ pub async fn new_save(
     Extension(csrf): Extension<Token>,
     Posted(f): Posted<UserFields>,
 ) -> Result<Response, AppError> {
-    accept(&viewer, &csrf, &f, None)?;
+    accept(&viewer, &csrf, &f)?;
     let username = f.username.clone().unwrap_or_default().trim().to_string();
     let password = f.password.clone().unwrap_or_default();
     let mut errors = Vec::new();
@@ -278,7 +277,7 @@ pub async fn edit_page(
     Path(id): Path<String>,
 ) -> Result<UserForm, AppError> {
     viewer.require(Permission::ManageUsers)?;
-    let id: i64 = id.parse().map_err(|_| AppError::NotFound)?;
+    let id = user_id(&id)?;
     edit_form(&state, &viewer, id, lang, &csrf).await
 }
 
@@ -290,7 +289,8 @@ pub async fn edit_save(
     Path(id): Path<String>,
     Posted(f): Posted<UserFields>,
 ) -> Result<Response, AppError> {
-    let id = accept(&viewer, &csrf, &f, Some(&id))?.unwrap_or_default();
+    accept(&viewer, &csrf, &f)?;
+    let id = user_id(&id)?;
     let errors = match profile(&f) {
         Err(k) => vec![lang.t(&k).to_string()],
         Ok(prof) => {
@@ -326,7 +326,8 @@ pub async fn password_save(
     Path(id): Path<String>,
     Posted(f): Posted<UserFields>,
 ) -> Result<Response, AppError> {
-    let id = accept(&viewer, &csrf, &f, Some(&id))?.unwrap_or_default();
+    accept(&viewer, &csrf, &f)?;
+    let id = user_id(&id)?;
     let u = accounts::get(&state.db, &viewer.scope, id)
         .await?
         .ok_or(AppError::NotFound)?;
