@@ -223,7 +223,7 @@ pub async fn create(
     password_hash: String,
     actor: &Actor,
 ) -> Result<User> {
-    check_username(username).map_err(|m| refused(m))?;
+    check_username(username).map_err(refused)?;
     let org = check_grant(db, scope, granter, profile).await?;
     if by_username(db, username).await?.is_some() {
         return Err(refused(
