@@ -21,11 +21,17 @@ const ZH: &[&str] = &[
     include_str!("../i18n/zh-CN.txt"),
     include_str!("../i18n/zh-CN.files.txt"),
     include_str!("../i18n/zh-CN.web.txt"),
+    include_str!("../i18n/zh-CN.reports.txt"),
+    include_str!("../i18n/zh-CN.reports-files.txt"),
+    include_str!("../i18n/zh-CN.reports-web.txt"),
 ];
 const EN: &[&str] = &[
     include_str!("../i18n/en.txt"),
     include_str!("../i18n/en.files.txt"),
     include_str!("../i18n/en.web.txt"),
+    include_str!("../i18n/en.reports.txt"),
+    include_str!("../i18n/en.reports-files.txt"),
+    include_str!("../i18n/en.reports-web.txt"),
 ];
 
 static CATALOGUES: LazyLock<[HashMap<&'static str, &'static str>; 2]> =

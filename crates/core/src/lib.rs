@@ -10,6 +10,7 @@ pub mod field;
 pub mod i18n;
 pub mod org;
 pub mod problem;
+pub mod report;
 pub mod template;
 pub mod tree;
 pub mod uscc;

@@ -53,7 +53,15 @@ pub struct Item {
     pub dimension: Option<String>,
     pub hint_zh: String,
     pub hint_en: String,
+    /// A check on the answer in the rule language (issue 5 type-checks it; until then it is kept
+    /// as written so that a workbook round trip loses nothing).
+    pub rule: String,
+    /// How serious a failed `rule` is: `error`, `finding` or `warning`.
+    pub severity: Option<String>,
 }
+
+/// The severities a rule may carry (STANDARDS.md §4 and the sample template).
+pub const SEVERITIES: &[&str] = &["error", "finding", "warning"];
 
 impl Item {
     pub fn label(&self, lang: Lang) -> &str {
@@ -191,6 +199,8 @@ pub const SURVEY_COLUMNS: &[&str] = &[
     "dimension",
     "hint::zh",
     "hint::en",
+    "rule",
+    "severity",
 ];
 pub const CHOICES_COLUMNS: &[&str] = &["list_name", "name", "label::zh", "label::en"];
 
@@ -408,6 +418,21 @@ pub fn build(
                 n
             }
         };
+        let severity = match r.get("severity") {
+            "" => None,
+            raw => {
+                let lower = raw.to_ascii_lowercase();
+                if !SEVERITIES.contains(&lower.as_str()) {
+                    problems.push(problem(
+                        "survey",
+                        Some(r.row),
+                        Some("severity"),
+                        Msg::new("template.bad_severity").with("value", raw),
+                    ));
+                }
+                Some(lower)
+            }
+        };
         if !r.get("relevant").is_empty() {
             conditions.push((items.len(), r.row, r.get("relevant").to_string()));
         }
@@ -425,6 +450,8 @@ pub fn build(
             dimension: Some(r.get("dimension").to_string()).filter(|d| !d.is_empty()),
             hint_zh: r.get("hint::zh").to_string(),
             hint_en: r.get("hint::en").to_string(),
+            rule: r.get("rule").to_string(),
+            severity,
         });
     }
     if items.is_empty() && problems.is_empty() {

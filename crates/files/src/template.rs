@@ -153,6 +153,8 @@ fn survey_cell(t: &Template, item: &Item, column: &str) -> String {
         "dimension" => item.dimension.clone().unwrap_or_default(),
         "hint::zh" => item.hint_zh.clone(),
         "hint::en" => item.hint_en.clone(),
+        "rule" => item.rule.clone(),
+        "severity" => item.severity.clone().unwrap_or_default(),
         _ => String::new(),
     }
 }
