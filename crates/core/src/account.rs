@@ -29,6 +29,14 @@ pub enum Permission {
     TransferRegistry,
     ManageUsers,
     ViewAudit,
+    /// Read annual reports and campaign figures in scope.
+    ViewReports,
+    /// Fill and submit annual reports (a chamber its own; staff on a chamber's behalf).
+    FillReports,
+    /// Open, close and edit campaigns, return submitted reports, batch-import reports.
+    ManageCampaigns,
+    /// Author annual-report templates (shared by every federation).
+    ManageTemplates,
 }
 
 impl Role {
@@ -67,9 +75,17 @@ impl Role {
         match self {
             Role::SysAdmin => true,
             Role::FedAdmin => true,
-            Role::FedStaff => matches!(p, ViewRegistry | EditRegistry | TransferRegistry),
-            Role::Leader => matches!(p, ViewRegistry),
-            Role::ChamberSecretary => matches!(p, ViewRegistry),
+            Role::FedStaff => matches!(
+                p,
+                ViewRegistry
+                    | EditRegistry
+                    | TransferRegistry
+                    | ViewReports
+                    | FillReports
+                    | ManageCampaigns
+            ),
+            Role::Leader => matches!(p, ViewRegistry | ViewReports),
+            Role::ChamberSecretary => matches!(p, ViewRegistry | ViewReports | FillReports),
             // Their work (assigned reports and evaluations) is not in the registry.
             Role::Reviewer | Role::Evaluator => false,
         }

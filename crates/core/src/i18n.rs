@@ -103,6 +103,8 @@ pub struct Msg {
 pub enum Param {
     Text(String),
     Key(&'static str),
+    /// A whole message inside another, e.g. an item's problem inside "row 5: …".
+    Msg(Box<Msg>),
 }
 
 impl Msg {
@@ -120,15 +122,21 @@ impl Msg {
         self.params.push((name, Param::Key(key)));
         self
     }
+    pub fn with_msg(mut self, name: &'static str, msg: Msg) -> Self {
+        self.params.push((name, Param::Msg(Box::new(msg))));
+        self
+    }
     pub fn render(&self, lang: Lang) -> String {
-        let p: Vec<(&str, &str)> = self
+        let rendered: Vec<(&str, std::borrow::Cow<'_, str>)> = self
             .params
             .iter()
             .map(|(k, v)| match v {
-                Param::Text(t) => (*k, t.as_str()),
-                Param::Key(key) => (*k, lang.t(key)),
+                Param::Text(t) => (*k, std::borrow::Cow::Borrowed(t.as_str())),
+                Param::Key(key) => (*k, std::borrow::Cow::Borrowed(lang.t(key))),
+                Param::Msg(m) => (*k, std::borrow::Cow::Owned(m.render(lang))),
             })
             .collect();
+        let p: Vec<(&str, &str)> = rendered.iter().map(|(k, v)| (*k, v.as_ref())).collect();
         lang.tf(self.key, &p)
     }
 }

@@ -74,7 +74,11 @@ pub fn raw(v: &Value) -> String {
 pub fn decimal_text(d: f64) -> String {
     let s = format!("{:.6}", d);
     let s = s.trim_end_matches('0').trim_end_matches('.');
-    if s == "-0" { "0".to_string() } else { s.to_string() }
+    if s == "-0" {
+        "0".to_string()
+    } else {
+        s.to_string()
+    }
 }
 
 /// A value as people read it: choice labels, 是/否 (Yes/No), dates in the language's style.
@@ -141,9 +145,9 @@ pub fn from_json(t: &Template, json: &str) -> Result<Answers, String> {
             (ItemType::YesNo, serde_json::Value::Bool(b)) => Value::YesNo(*b),
             (ItemType::Text, serde_json::Value::String(s)) => Value::Text(s.clone()),
             (ItemType::Choice(_), serde_json::Value::String(s)) => Value::Choice(s.clone()),
-            (ItemType::Date, serde_json::Value::String(s)) => Value::Date(
-                NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| bad())?,
-            ),
+            (ItemType::Date, serde_json::Value::String(s)) => {
+                Value::Date(NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| bad())?)
+            }
             (ItemType::MultiChoice(_), serde_json::Value::Array(a)) => Value::Choices(
                 a.iter()
                     .map(|x| x.as_str().map(str::to_string).ok_or_else(bad))

@@ -14,7 +14,7 @@ use crate::i18n::{Lang, Msg};
 use crate::value;
 
 /// The type of an item's answer.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum ItemType {
     Integer,
     Decimal,
@@ -29,14 +29,14 @@ pub enum ItemType {
 
 /// Shown and required only when another item has (or has not) a value, e.g. the reason for
 /// having no party organisation when 是否建立党组织 = 否.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Condition {
     pub item: String,
     pub negated: bool,
     pub value: Value,
 }
 
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Item {
     pub code: String,
     pub label_zh: String,
@@ -55,8 +55,10 @@ pub struct Item {
     pub hint_en: String,
     /// A check on the answer in the rule language (issue 5 type-checks it; until then it is kept
     /// as written so that a workbook round trip loses nothing).
+    #[serde(default)]
     pub rule: String,
     /// How serious a failed `rule` is: `error`, `finding` or `warning`.
+    #[serde(default)]
     pub severity: Option<String>,
 }
 
@@ -72,7 +74,7 @@ impl Item {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Choice {
     pub list: String,
     pub code: String,
@@ -81,7 +83,7 @@ pub struct Choice {
 }
 
 /// A typed answer.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum Value {
     Integer(i64),
     Decimal(f64),
@@ -92,7 +94,7 @@ pub enum Value {
     Date(NaiveDate),
 }
 
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Template {
     pub form_id: String,
     pub version: u32,

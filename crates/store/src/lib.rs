@@ -8,10 +8,13 @@
 pub mod accounts;
 pub mod audit;
 pub mod backup;
+pub mod campaigns;
 pub mod divisions;
 pub mod import;
 pub mod orgs;
 pub mod registry;
+pub mod reports;
+pub mod templates;
 pub mod testing;
 
 use std::str::FromStr;
@@ -64,6 +67,12 @@ pub enum StoreError {
         index: usize,
         problems: Vec<Problem>,
     },
+    /// Rows of a batch refused, by index, each with why; nothing was written.
+    #[error("rows refused: {0:?}")]
+    RejectedRows(Vec<(usize, shanghui_core::Msg)>),
+    /// Answers that break their template (required items missing, …), by item code.
+    #[error("answers refused: {0:?}")]
+    Items(Vec<(String, shanghui_core::Msg)>),
     #[error("not found")]
     NotFound,
     /// Someone else saved the record after the caller read it.

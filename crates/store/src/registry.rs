@@ -613,6 +613,26 @@ macro_rules! backend_ops {
                     .bind(from.upper_bound())
                     .execute(&mut **tx)
                     .await?;
+                // Reports of open campaigns follow the move (their rates are by current tree);
+                // closed campaigns keep the tree as it was when they closed.
+                sqlx::query(
+                    "update report set path = $1 || substr(path, $2) where path >= $3 and path < $4 \
+                     and campaign_id in (select campaign_id from campaign where status = 'open')",
+                )
+                .bind(to.as_str())
+                .bind(from.as_str().len() as i32 + 1)
+                .bind(from.as_str())
+                .bind(from.upper_bound())
+                .execute(&mut **tx)
+                .await?;
+                // A campaign is seen from its opener's place in the tree, wherever it moves.
+                sqlx::query("update campaign set path = $1 || substr(path, $2) where path >= $3 and path < $4")
+                    .bind(to.as_str())
+                    .bind(from.as_str().len() as i32 + 1)
+                    .bind(from.as_str())
+                    .bind(from.upper_bound())
+                    .execute(&mut **tx)
+                    .await?;
                 sqlx::query(
                     "update organization set parent_id = $1, version = version + 1, updated_at = $2 \
                      where organization_id = $3",
@@ -797,7 +817,7 @@ macro_rules! backend_ops {
 backend_ops!(sqlite, sqlx::Sqlite, sqlite_extra);
 backend_ops!(postgres, sqlx::Postgres, postgres_extra);
 
-mod sqlite_extra {
+pub(crate) mod sqlite_extra {
     use sqlx::{Pool, Sqlite, Transaction};
 
     /// Takes the write lock at once: a deferred transaction that reads first and writes later
@@ -819,7 +839,7 @@ mod sqlite_extra {
     }
 }
 
-mod postgres_extra {
+pub(crate) mod postgres_extra {
     use sqlx::{Pool, Postgres, Transaction};
 
     pub(crate) async fn begin(

@@ -12,6 +12,9 @@ use shanghui_store::import::{ImportError, ImportRow, import};
 use shanghui_store::registry::{self};
 use shanghui_store::{Actor, Db, StoreError, orgs, testing};
 
+#[path = "store/reports.rs"]
+mod reports;
+
 fn day(y: i32, m: u32, d: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(y, m, d).unwrap()
 }
