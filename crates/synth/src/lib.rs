@@ -12,7 +12,13 @@
 #![forbid(unsafe_code)]
 
 mod lists;
+mod reports;
 mod rng;
+
+pub use reports::{
+    AUDIT_THRESHOLD, FAULT_RATES, Fault, FaultRate, LATE_PER_MILLE, REPORTING_PER_MILLE, ReportGen,
+    SynthReport, THIN_REPORT_CHARS, deadline, late_until, opening, reports,
+};
 
 use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};

@@ -8,6 +8,10 @@ use shanghui_core::org::{check_placement, parse_org};
 use shanghui_core::{ChamberCategory, DivisionIndex, FederationLevel, Lang, OrgKind, OrgStatus};
 use shanghui_synth::{Scale, SynthOrg, generate};
 
+// A crate root's `mod` looks beside it; a file under tests/ would be a test binary of its own.
+#[path = "generate/reports.rs"]
+mod reports;
+
 static DIVISIONS: LazyLock<DivisionIndex> = LazyLock::new(DivisionIndex::shipped);
 const SEED: u64 = 20_250_601;
 
