@@ -2,6 +2,7 @@
 //! the web and the command line share every rule.
 #![forbid(unsafe_code)]
 
+mod campaign;
 mod check;
 mod org;
 mod template;
@@ -81,12 +82,26 @@ enum Command {
         #[command(subcommand)]
         action: template::Action,
     },
-    /// Generate synthetic, realistic registry data on the real division tree.
+    /// Annual-report campaigns (年报工作): open, close, list, reporting rates.
+    Campaign {
+        #[command(subcommand)]
+        action: campaign::CampaignAction,
+    },
+    /// Annual reports: import from Excel or CSV, export pre-filled, show one.
+    Report {
+        #[command(subcommand)]
+        action: campaign::ReportAction,
+    },
+    /// Generate synthetic, realistic registry data on the real division tree, and --years of
+    /// annual reports (with faults planted at known rates).
     Gen {
         #[arg(long, default_value = "province")]
         scale: Scale,
         #[arg(long, default_value_t = 20231)]
         seed: u64,
+        /// Years of annual reports, ending last year (0: registry only).
+        #[arg(long, default_value_t = 0)]
+        years: u32,
     },
 }
 
@@ -174,7 +189,7 @@ async fn run(cli: Cli, lang: Lang) -> Result<ExitCode> {
             let db = open(&url, lang).await?;
             init(&db, lang).await?;
             if orgs::count(&db, &Scope::all()).await? == 0 {
-                generate(&db, Scale::Province, 20231, lang).await?;
+                generate(&db, Scale::Province, 20231, DEMO_YEARS, lang).await?;
             }
             demo_accounts(&db, lang).await?;
             println!("demo database: {url}");
@@ -186,11 +201,25 @@ async fn run(cli: Cli, lang: Lang) -> Result<ExitCode> {
             db.close().await;
             return Ok(code);
         }
-        Command::Gen { scale, seed } => {
+        Command::Gen { scale, seed, years } => {
             let db = open(&cli.database, lang).await?;
             init(&db, lang).await?;
-            generate(&db, scale, seed, lang).await?;
+            generate(&db, scale, seed, years, lang).await?;
             db.close().await;
+        }
+        Command::Campaign { action } => {
+            let db = open(&cli.database, lang).await?;
+            db.migrate().await?;
+            let code = campaign::campaign(&db, action, lang).await?;
+            db.close().await;
+            return Ok(code);
+        }
+        Command::Report { action } => {
+            let db = open(&cli.database, lang).await?;
+            db.migrate().await?;
+            let code = campaign::report(&db, action, lang).await?;
+            db.close().await;
+            return Ok(code);
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -215,6 +244,7 @@ async fn init(db: &Db, lang: Lang) -> Result<()> {
     let added = divisions::load(db, &rows).await?;
     let total = divisions::count(db).await?;
     eprintln!("divisions: {total} ({added} new)");
+    shanghui_store::templates::ensure_sample(db, &Actor::system("shanghui init")).await?;
     // The first administrator, so the web can be used at all; its password is shown once.
     if shanghui_store::accounts::count(db).await? == 0 {
         let password = user::generate_password();
@@ -231,6 +261,9 @@ async fn init(db: &Db, lang: Lang) -> Result<()> {
     }
     Ok(())
 }
+
+/// Years of annual reports in the demo database.
+const DEMO_YEARS: u32 = 3;
 
 /// The password of every demo account (demo data only).
 const DEMO_PASSWORD: &str = "Demo2026shanghui";
@@ -323,7 +356,7 @@ async fn serve(db: Db, bind: SocketAddr, secure_cookies: bool) -> Result<()> {
     Ok(())
 }
 
-async fn generate(db: &Db, scale: Scale, seed: u64, lang: Lang) -> Result<()> {
+async fn generate(db: &Db, scale: Scale, seed: u64, years: u32, lang: Lang) -> Result<()> {
     let started = Instant::now();
     let index = shanghui_core::division::DivisionIndex::shipped();
     let today = shanghui_core::value::china_date(chrono::Utc::now());
@@ -334,20 +367,100 @@ async fn generate(db: &Db, scale: Scale, seed: u64, lang: Lang) -> Result<()> {
     if orgs::count(db, &Scope::all()).await? > 0 {
         return Err(said(lang, "cli.gen_not_empty", &[]));
     }
-    let rows: Vec<(Option<usize>, shanghui_core::OrgDraft)> =
-        generated.into_iter().map(|g| (g.parent, g.draft)).collect();
+    let rows: Vec<(Option<usize>, shanghui_core::OrgDraft)> = generated
+        .iter()
+        .map(|g| (g.parent, g.draft.clone()))
+        .collect();
     spinner.set_message(format!("inserting {} organisations", rows.len()));
-    registry::bulk_insert(db, &rows, &Actor::system("shanghui gen")).await?;
-    spinner.finish_and_clear();
+    let ids = registry::bulk_insert(db, &rows, &Actor::system("shanghui gen")).await?;
     let chambers = rows
         .iter()
         .filter(|(_, d)| d.kind == shanghui_core::OrgKind::Chamber)
         .count();
+    spinner.finish_and_clear();
     println!(
         "generated {} organisations ({} chambers) at {scale} scale in {:.1} s",
         rows.len(),
         chambers,
         started.elapsed().as_secs_f64()
+    );
+    if years > 0 {
+        generate_reports(db, &generated, &ids, seed, years, today, lang).await?;
+    }
+    Ok(())
+}
+
+/// Years of annual reports for the generated registry, ending last year: one campaign a year
+/// opened by the national federation (key 0), expecting every chamber the generator says was
+/// due, filled with the generated answers at their submission dates. Campaigns of earlier
+/// years are closed; last year's stays open for late reports.
+async fn generate_reports(
+    db: &Db,
+    generated: &[shanghui_synth::SynthOrg],
+    ids: &[i64],
+    seed: u64,
+    years: u32,
+    today: chrono::NaiveDate,
+    lang: Lang,
+) -> Result<()> {
+    use chrono::Datelike;
+    use shanghui_store::campaigns::{self, NewCampaign};
+    use shanghui_store::reports::{self, ImportRow, UnitRef};
+    let started = Instant::now();
+    let actor = Actor::system("shanghui gen");
+    let template_id = shanghui_store::templates::ensure_sample(db, &actor).await?;
+    let template = shanghui_store::templates::get(db, template_id).await?;
+    let last = today.year() - 1;
+    let first = last - years as i32 + 1;
+    let mut total = 0usize;
+    for year in first..=last {
+        let spinner = indicatif::ProgressBar::new_spinner();
+        spinner.enable_steady_tick(std::time::Duration::from_millis(120));
+        spinner.set_message(format!("reports of {year}"));
+        let due = shanghui_synth::reports(generated, &template, year..=year, seed, today);
+        let units: Vec<i64> = due.iter().map(|r| ids[r.key]).collect();
+        let (opens_on, deadline) = campaigns::usual_dates(year);
+        let new = NewCampaign {
+            organization_id: ids[0],
+            year,
+            template_id,
+            opens_on,
+            deadline,
+        };
+        let opened = campaigns::open_with_units(db, &Scope::all(), &new, &units, &actor).await?;
+        let rows: Vec<ImportRow> = due
+            .into_iter()
+            .filter_map(|r| {
+                r.submitted_on.map(|on| ImportRow {
+                    unit: UnitRef {
+                        id: Some(ids[r.key]),
+                        ..Default::default()
+                    },
+                    answers: r.answers,
+                    submitted_on: Some(on),
+                })
+            })
+            .collect();
+        total += rows.len();
+        reports::import_generated(db, opened.campaign.id, &rows, &actor).await?;
+        if year < last {
+            campaigns::close(db, &Scope::all(), opened.campaign.id, &actor).await?;
+        }
+        spinner.finish_and_clear();
+    }
+    println!(
+        "{}",
+        lang.tf(
+            "cli.gen_reports",
+            &[
+                ("years", &years.to_string()),
+                ("reports", &total.to_string()),
+                (
+                    "seconds",
+                    &format!("{:.1}", started.elapsed().as_secs_f64())
+                ),
+            ]
+        )
     );
     Ok(())
 }

@@ -300,3 +300,130 @@ fn template_export_and_check() {
     assert!(err.contains("row 3, column A (type)"), "{err}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn campaigns_and_reports_from_the_command_line() {
+    let dir = std::env::temp_dir().join(format!("shanghui_cli_rpt_{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let db = format!("sqlite://{}", dir.join("r.db").display());
+    let out = shanghui(&db)
+        .args(["gen", "--scale", "county", "--years", "2"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = |o: &std::process::Output| String::from_utf8(o.stdout.clone()).unwrap();
+
+    // Two campaigns, newest first; the older one closed.
+    let list = text(&shanghui(&db).args(["campaign", "list"]).output().unwrap());
+    let campaigns: Vec<Vec<&str>> = list.lines().map(|l| l.split('\t').collect()).collect();
+    assert_eq!(campaigns.len(), 2, "{list}");
+    assert_eq!(campaigns[1][6], "已结束");
+    let last = campaigns[0][0];
+
+    // Status: the root line's expected count equals the sum of its children's.
+    let status = text(
+        &shanghui(&db)
+            .args(["campaign", "status", last, "--missing"])
+            .output()
+            .unwrap(),
+    );
+    let lines: Vec<Vec<&str>> = status
+        .lines()
+        .skip(1)
+        .map(|l| l.split('\t').collect())
+        .collect();
+    let root_expected: i64 = lines[0][1].parse().unwrap();
+    assert!(root_expected > 5, "{status}");
+    let submitted: i64 = lines[0][2].parse().unwrap();
+    assert!(
+        status.contains(&format!("未报送单位 {} 家", root_expected - submitted)),
+        "{status}"
+    );
+
+    // Export as CSV and import it back: nothing changes the second time.
+    let csv = dir.join("reports.csv");
+    shanghui(&db)
+        .args(["report", "export", "--campaign", last, "--out"])
+        .arg(&csv)
+        .assert()
+        .success();
+    let xlsx = dir.join("reports.xlsx");
+    shanghui(&db)
+        .args([
+            "report",
+            "export",
+            "--campaign",
+            last,
+            "--layout",
+            "sheets",
+            "--out",
+        ])
+        .arg(&xlsx)
+        .assert()
+        .success();
+    assert!(std::fs::metadata(&xlsx).unwrap().len() > 1000);
+    // Units that never reported have empty rows, which the import refuses (required items):
+    // keep the submitted ones, as a federation would before importing.
+    let body = std::fs::read_to_string(&csv).unwrap();
+    let kept: Vec<&str> = body
+        .lines()
+        .enumerate()
+        .filter(|(i, l)| *i < 2 || l.split(',').filter(|c| !c.is_empty()).count() > 10)
+        .map(|(_, l)| l)
+        .collect();
+    std::fs::write(&csv, kept.join("\n")).unwrap();
+    let out = shanghui(&db)
+        .args(["report", "import", "--campaign", last])
+        .arg(&csv)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let said = text(&out);
+    assert!(said.contains("新填报 0 份，更新 0 份"), "{said}");
+
+    // A broken file: every problem listed with its row, nothing imported, exit status 1.
+    let codes: Vec<&str> = kept[1].split(',').collect();
+    let col = codes
+        .iter()
+        .position(|c| *c == "members_total")
+        .expect("codes row");
+    let mut cells: Vec<String> = kept[2].split(',').map(str::to_string).collect();
+    cells[col] = "一百二十".into();
+    let bad = cells.join(",");
+    let mut broken = kept.clone();
+    broken[2] = &bad;
+    std::fs::write(&csv, broken.join("\n")).unwrap();
+    let out = shanghui(&db)
+        .args(["report", "import", "--campaign", last])
+        .arg(&csv)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(err.contains("未导入任何数据"), "{err}");
+    assert!(err.contains("一百二十") && err.contains("第 3 行"), "{err}");
+
+    // Show one unit's report with last year's values beside.
+    let first_id = kept[2]
+        .split(',')
+        .next()
+        .unwrap()
+        .trim_start_matches('\u{feff}');
+    let show = text(
+        &shanghui(&db)
+            .args(["report", "show", "--campaign", last, first_id])
+            .output()
+            .unwrap(),
+    );
+    assert!(show.contains("members_total\t会员总数\t"), "{show}");
+    assert!(show.contains("已报送"), "{show}");
+    std::fs::remove_dir_all(&dir).ok();
+}

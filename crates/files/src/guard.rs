@@ -27,7 +27,9 @@ use crate::{
 /// together: 200,000 rows of 25 fields is 5 million.
 pub(crate) const MAX_GRID_CELLS: u64 = 10_000_000;
 /// The most sheets a workbook may have.
-pub(crate) const MAX_SHEETS: usize = 100;
+/// The most sheets a workbook may have (and so the most units of a one-sheet-per-unit workbook,
+/// less one for the instructions).
+pub const MAX_SHEETS: usize = 100;
 /// Rows one sheet may span: the data, with instructions and a header above it.
 const MAX_SHEET_SPAN: u64 = (MAX_DATA_ROWS + HEADER_SCAN_ROWS + 1) as u64;
 

@@ -24,11 +24,17 @@ mod grid;
 mod guard;
 mod located;
 mod read;
+mod report;
 mod template;
 mod write;
 
+pub use guard::MAX_SHEETS;
 pub use located::{Located, column_letter};
 pub use read::{RegistryRow, read_registry};
+pub use report::{
+    MAX_LISTED_PROBLEMS, ReportRow, ReportUnit, read_reports, write_reports_csv,
+    write_reports_rows_xlsx, write_reports_sheets_xlsx,
+};
 pub use shanghui_core::Severity;
 pub use template::{read_template_workbook, write_template_xlsx};
 pub use write::{

@@ -73,6 +73,13 @@ fn csv_sheet_name(file_name: &str) -> &str {
 /// with data but no header, an error value (`#DIV/0!`) in a cell, too many rows or columns.
 /// The values themselves are not checked here.
 pub fn read_registry(bytes: &[u8], file_name: &str) -> Result<Vec<RegistryRow>, Vec<Located>> {
+    registry_rows(read_sheets(bytes, file_name)?)
+}
+
+/// Every sheet of a workbook (xlsx, xlsm, xlsb, xls, ods) or CSV file, behind the guards: the
+/// extension, the size, zip bombs, ods repeats, xls dimensions, sheet, row and column limits.
+/// Shared by the registry and the annual-report readers.
+pub(crate) fn read_sheets(bytes: &[u8], file_name: &str) -> Result<Vec<Sheet>, Vec<Located>> {
     let format = format_of(file_name).map_err(|l| vec![l])?;
     guard::check_size(bytes).map_err(|l| vec![l])?;
     let as_text = || csv_in::read_csv(bytes, csv_sheet_name(file_name)).map(|s| vec![s]);
@@ -90,7 +97,7 @@ pub fn read_registry(bytes: &[u8], file_name: &str) -> Result<Vec<RegistryRow>, 
             _ => return Err(vec![unreadable(&ext)]),
         },
     };
-    registry_rows(sheets)
+    Ok(sheets)
 }
 
 /// Reads every visible worksheet of a workbook (xlsx, xlsm, xlsb, xls, ods) behind the same
@@ -246,7 +253,7 @@ fn read_ods(bytes: &[u8]) -> Result<Vec<Sheet>, Vec<Located>> {
 }
 
 /// Sheet names that hold instructions, not data.
-fn is_instructions(name: &str) -> bool {
+pub(crate) fn is_instructions(name: &str) -> bool {
     let n = name.trim().to_lowercase();
     n.contains("说明")
         || n.contains("instruction")

@@ -721,6 +721,9 @@ proptest! {
     }
 }
 
+/// Annual-report workbooks (layouts, CSV, hand-made files): tests/reports/mod.rs.
+mod reports;
+
 /// Annual-report templates as XLSForm-style workbooks.
 mod template_workbooks {
     use super::*;
