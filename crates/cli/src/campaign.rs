@@ -57,6 +57,13 @@ pub enum Layout {
     Sheets,
 }
 
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Only {
+    All,
+    Submitted,
+    Missing,
+}
+
 #[derive(Subcommand)]
 pub enum ReportAction {
     /// Import a workbook or CSV of reports into a campaign (all or nothing; every problem listed).
@@ -76,6 +83,9 @@ pub enum ReportAction {
         /// Only this node's subtree.
         #[arg(long)]
         node: Option<i64>,
+        /// Which units: all expected, those that have submitted, or those that have not.
+        #[arg(long, value_enum, default_value = "all")]
+        only: Only,
     },
     /// Show a unit's report: every item with its value and last year's.
     Show {
@@ -137,7 +147,7 @@ pub async fn campaign(db: &Db, action: CampaignAction, lang: Lang) -> Result<Exi
                 deadline: date_arg(deadline.as_deref(), d, lang)?,
             };
             match campaigns::open(db, &all, &new, &actor()).await {
-                Ok(opened) => println!(
+                Ok(opened) => crate::outln!(
                     "{}",
                     lang.tf(
                         "cli.campaign_opened",
@@ -159,7 +169,7 @@ pub async fn campaign(db: &Db, action: CampaignAction, lang: Lang) -> Result<Exi
         }
         CampaignAction::List => {
             for c in campaigns::list(db, &all).await? {
-                println!(
+                crate::outln!(
                     "{}\t{}\t{}\t{}\t{}\t{}\t{}",
                     c.id,
                     c.year,
@@ -175,9 +185,9 @@ pub async fn campaign(db: &Db, action: CampaignAction, lang: Lang) -> Result<Exi
             let c = campaigns::get(db, &all, id).await?;
             let node = orgs::require(db, &all, node.unwrap_or(c.organization_id)).await?;
             let r = campaigns::rates(db, &all, &c, &node).await?;
-            println!("{}", lang.t("cli.rates_header"));
+            crate::outln!("{}", lang.t("cli.rates_header"));
             let line = |name: &str, r: &report::Rates| {
-                println!(
+                crate::outln!(
                     "{name}\t{}\t{}\t{}\t{}\t{}",
                     r.expected,
                     r.submitted,
@@ -191,13 +201,14 @@ pub async fn campaign(db: &Db, action: CampaignAction, lang: Lang) -> Result<Exi
                 line(&format!("  {}", ch.name), &ch.rates);
             }
             if missing {
-                let (units, total) = campaigns::missing(db, &all, &c, &node, i64::MAX).await?;
-                println!(
+                let units = campaigns::missing(db, &all, &c, &node, i64::MAX).await?;
+                let total = r.rates.missing();
+                crate::outln!(
                     "{}",
                     lang.tf("cli.missing_header", &[("n", &total.to_string())])
                 );
                 for u in units {
-                    println!(
+                    crate::outln!(
                         "{}\t{}\t{}\t{}",
                         u.id,
                         u.name,
@@ -222,6 +233,7 @@ pub async fn report(db: &Db, action: ReportAction, lang: Lang) -> Result<ExitCod
             out,
             layout,
             node,
+            only,
         } => {
             let scope = match node {
                 Some(id) => Scope::subtree(orgs::require(db, &all, id).await?.path),
@@ -232,6 +244,14 @@ pub async fn report(db: &Db, action: ReportAction, lang: Lang) -> Result<ExitCod
             let units: Vec<ReportUnit> = units
                 .into_iter()
                 .filter(|u| u.expected)
+                .filter(|u| {
+                    let submitted = u.status == Some(report::ReportStatus::Submitted);
+                    match only {
+                        Only::All => true,
+                        Only::Submitted => submitted,
+                        Only::Missing => !submitted,
+                    }
+                })
                 .map(|u| ReportUnit {
                     id: u.id,
                     name: u.name,
@@ -274,7 +294,7 @@ pub async fn report(db: &Db, action: ReportAction, lang: Lang) -> Result<ExitCod
             let prev = reports::previous_answers(db, &all, org, r.year)
                 .await?
                 .unwrap_or_default();
-            println!(
+            crate::outln!(
                 "{} {} {}",
                 r.org_name,
                 r.year,
@@ -288,7 +308,7 @@ pub async fn report(db: &Db, action: ReportAction, lang: Lang) -> Result<ExitCod
                         .map(|v| report::display(item, v, &t.choices, lang))
                         .unwrap_or_default()
                 };
-                println!(
+                crate::outln!(
                     "{}\t{}\t{}\t{}",
                     item.code,
                     item.label(lang),
@@ -333,7 +353,7 @@ async fn import(db: &Db, campaign: i64, file: &Path, lang: Lang) -> Result<ExitC
         .collect();
     match reports::import(db, &Scope::all(), campaign, &import_rows, &actor()).await {
         Ok(s) => {
-            println!(
+            crate::outln!(
                 "{}",
                 lang.tf(
                     "cli.reports_imported",

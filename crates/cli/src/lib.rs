@@ -2,6 +2,20 @@
 //! the web and the command line share every rule.
 #![forbid(unsafe_code)]
 
+/// `println!` for listings: when the reader goes away (`shanghui org list | head`), stop quietly
+/// instead of panicking on the broken pipe.
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        if let Err(e) = writeln!(std::io::stdout().lock(), $($arg)*) {
+            if e.kind() == std::io::ErrorKind::BrokenPipe {
+                std::process::exit(0);
+            }
+        }
+    }};
+}
+pub(crate) use outln;
+
 mod campaign;
 mod check;
 mod org;

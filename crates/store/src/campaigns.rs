@@ -346,15 +346,31 @@ fn node_range(scope: &Scope, node: &Organization) -> Result<(String, String)> {
     Ok((node.path.as_str().to_string(), node.path.upper_bound()))
 }
 
-/// Reporting and on-time rates of `node` and of each of its children.
-pub async fn rates(db: &Db, scope: &Scope, c: &Campaign, node: &Organization) -> Result<NodeRates> {
+/// Reporting and on-time rates of `node`'s subtree: one covering range scan of the rates index.
+pub async fn totals(db: &Db, scope: &Scope, c: &Campaign, node: &Organization) -> Result<Rates> {
     let (lo, hi) = node_range(scope, node)?;
-    let total_sql = "select count(*), \
+    let sql = "select count(*), \
         coalesce(sum(case when status = 'submitted' then 1 else 0 end), 0), \
         coalesce(sum(case when status = 'submitted' and first_submitted_on <= $4 then 1 else 0 end), 0) \
         from report where campaign_id = $1 and path >= $2 and path < $3 and expected";
-    let (e, s, t): (i64, i64, i64) = with_db!(db, p => sqlx::query_as(total_sql)
+    let (expected, submitted, on_time): (i64, i64, i64) = with_db!(db, p => sqlx::query_as(sql)
         .bind(c.id).bind(&lo).bind(&hi).bind(c.deadline).fetch_one(p).await)?;
+    Ok(Rates {
+        expected,
+        submitted,
+        on_time,
+    })
+}
+
+/// Reporting and on-time rates of `node` and of each of its children.
+pub async fn rates(db: &Db, scope: &Scope, c: &Campaign, node: &Organization) -> Result<NodeRates> {
+    node_range(scope, node)?;
+    if node.record.kind == OrgKind::Chamber {
+        return Ok(NodeRates {
+            rates: totals(db, scope, c, node).await?,
+            children: Vec::new(),
+        });
+    }
     // One range scan per child, on the rates index.
     let child_sql = "select o.organization_id, o.name, o.kind, count(r.report_id), \
         coalesce(sum(case when r.status = 'submitted' then 1 else 0 end), 0), \
@@ -383,14 +399,12 @@ pub async fn rates(db: &Db, scope: &Scope, c: &Campaign, node: &Organization) ->
             })
         })
         .collect::<Result<Vec<_>>>()?;
-    Ok(NodeRates {
-        rates: Rates {
-            expected: e,
-            submitted: s,
-            on_time: t,
-        },
-        children,
-    })
+    // Only chambers report, so a federation's or branch's figures are the sum of its children's:
+    // the subtree is read once.
+    let rates = children
+        .iter()
+        .fold(Rates::default(), |acc, ch| acc.plus(ch.rates));
+    Ok(NodeRates { rates, children })
 }
 
 /// A unit expected to report that has not submitted.
@@ -404,29 +418,26 @@ pub struct MissingUnit {
 }
 
 /// Units under `node` expected to report that have not submitted (not started, draft or
-/// returned), in tree order, at most `limit`; and how many there are in all.
+/// returned), in tree order, at most `limit` (how many there are in all is
+/// [`Rates::missing`] of [`rates`]). The rates index gives them in path order, so the first page
+/// costs only its rows.
 pub async fn missing(
     db: &Db,
     scope: &Scope,
     c: &Campaign,
     node: &Organization,
     limit: i64,
-) -> Result<(Vec<MissingUnit>, i64)> {
+) -> Result<Vec<MissingUnit>> {
     let (lo, hi) = node_range(scope, node)?;
-    let where_ = "from report r join organization o on o.organization_id = r.organization_id \
+    let sql = "select o.organization_id, o.name, o.uscc, p.name, r.status \
+        from report r join organization o on o.organization_id = r.organization_id \
         left join organization p on p.organization_id = o.parent_id \
         where r.campaign_id = $1 and r.path >= $2 and r.path < $3 and r.expected \
-        and (r.status is null or r.status <> 'submitted')";
-    let count_sql = format!("select count(*) {where_}");
-    let total: i64 = with_db!(db, p => sqlx::query_scalar(sqlx::AssertSqlSafe(count_sql.as_str()))
-        .bind(c.id).bind(&lo).bind(&hi).fetch_one(p).await)?;
-    let sql = format!(
-        "select o.organization_id, o.name, o.uscc, p.name, r.status {where_} order by r.path limit $4"
-    );
+        and (r.status is null or r.status <> 'submitted') order by r.path limit $4";
     type Row = (i64, String, Option<String>, Option<String>, Option<String>);
-    let rows: Vec<Row> = with_db!(db, p => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
+    let rows: Vec<Row> = with_db!(db, p => sqlx::query_as(sql)
         .bind(c.id).bind(&lo).bind(&hi).bind(limit).fetch_all(p).await)?;
-    let units = rows
+    Ok(rows
         .into_iter()
         .map(|(id, name, uscc, parent_name, status)| MissingUnit {
             id,
@@ -435,8 +446,7 @@ pub async fn missing(
             parent_name,
             status: status.as_deref().and_then(ReportStatus::from_code),
         })
-        .collect();
-    Ok((units, total))
+        .collect())
 }
 
 /// The usual calendar of a year's campaign: opens 1 March of the next year, due 31 May

@@ -91,6 +91,7 @@ impl Viewer {
             view_audit: self.can(Permission::ViewAudit),
             transfer: self.can(Permission::TransferRegistry),
             edit: self.can(Permission::EditRegistry),
+            reports: self.can(Permission::ViewReports),
         }
     }
 }
@@ -106,6 +107,8 @@ pub struct Me {
     pub view_audit: bool,
     pub transfer: bool,
     pub edit: bool,
+    /// Annual reports and campaigns (the 年报 link).
+    pub reports: bool,
 }
 
 pub fn client_ip(parts: &Parts) -> Option<IpAddr> {

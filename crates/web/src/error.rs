@@ -6,7 +6,7 @@ use axum::extract::Request;
 use axum::http::StatusCode;
 use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Response};
-use shanghui_core::Lang;
+use shanghui_core::{Lang, Msg};
 use shanghui_store::StoreError;
 
 use crate::lang::from_headers;
@@ -25,6 +25,13 @@ pub enum AppError {
     /// Signed in, but the role does not allow it.
     #[error("forbidden")]
     Forbidden,
+    /// Someone else saved the record after the reader opened it.
+    #[error("version conflict")]
+    Conflict,
+    /// A rule refused the change; the messages say why. Handlers with a form catch the store's
+    /// refusals and show them next to the fields; this is the page for the others.
+    #[error("refused: {0:?}")]
+    Refused(Vec<Msg>),
     #[error("internal: {0}")]
     Internal(String),
 }
@@ -33,16 +40,46 @@ impl From<StoreError> for AppError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::NotFound => AppError::NotFound,
+            StoreError::Conflict => AppError::Conflict,
+            StoreError::Rejected(ps) => AppError::Refused(ps.into_iter().map(|p| p.msg).collect()),
+            StoreError::RejectedRow { index, problems } => AppError::Refused(
+                problems
+                    .into_iter()
+                    .map(|p| row_msg(index, p.msg))
+                    .collect(),
+            ),
+            StoreError::RejectedRows(rows) => {
+                AppError::Refused(rows.into_iter().map(|(i, m)| row_msg(i, m)).collect())
+            }
+            StoreError::Items(items) => AppError::Refused(
+                items
+                    .into_iter()
+                    .map(|(item, m)| {
+                        Msg::new("report.item_problem")
+                            .with("item", item)
+                            .with_msg("message", m)
+                    })
+                    .collect(),
+            ),
             other => AppError::Internal(format!("{other:#}")),
         }
     }
 }
 
+/// "Row 3: …" for a refusal of operation `index` (0-based) of a batch.
+fn row_msg(index: usize, m: Msg) -> Msg {
+    Msg::new("error.row_problem")
+        .with("row", index + 1)
+        .with_msg("message", m)
+}
+
 /// Marks a response whose page the error middleware must render.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 struct ErrorPage {
     title: &'static str,
     message: &'static str,
+    /// Messages of a refusal, rendered in the reader's language by the middleware.
+    details: Vec<Msg>,
 }
 
 impl IntoResponse for AppError {
@@ -60,6 +97,7 @@ impl IntoResponse for AppError {
                 .collect();
             return axum::response::Redirect::to(&format!("/login?next={q}")).into_response();
         }
+        let mut details = Vec::new();
         let (status, title, message) = match &self {
             AppError::Unauthenticated(_) => unreachable!("answered above"),
             AppError::Forbidden => (
@@ -78,6 +116,19 @@ impl IntoResponse for AppError {
                 "error.bad_request",
             ),
             AppError::Csrf => (StatusCode::FORBIDDEN, "error.forbidden_title", "error.csrf"),
+            AppError::Conflict => (
+                StatusCode::CONFLICT,
+                "error.conflict_title",
+                "error.conflict",
+            ),
+            AppError::Refused(msgs) => {
+                details = msgs.clone();
+                (
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "error.refused_title",
+                    "error.refused",
+                )
+            }
             AppError::Internal(cause) => {
                 tracing::error!(%cause, "request failed");
                 (
@@ -88,7 +139,11 @@ impl IntoResponse for AppError {
             }
         };
         let mut r = status.into_response();
-        r.extensions_mut().insert(ErrorPage { title, message });
+        r.extensions_mut().insert(ErrorPage {
+            title,
+            message,
+            details,
+        });
         r
     }
 }
@@ -99,13 +154,25 @@ struct MessagePage {
     lang: Lang,
     title: &'static str,
     message: &'static str,
+    details: Vec<String>,
 }
 
 pub fn message_page(lang: Lang, title: &'static str, message: &'static str) -> Html<String> {
+    message_page_with(lang, title, message, &[])
+}
+
+/// The message page with the messages of a refusal below the explanation.
+fn message_page_with(
+    lang: Lang,
+    title: &'static str,
+    message: &'static str,
+    details: &[Msg],
+) -> Html<String> {
     let page = MessagePage {
         lang,
         title,
         message,
+        details: details.iter().map(|m| m.render(lang)).collect(),
     };
     Html(
         page.render()
@@ -117,8 +184,12 @@ pub fn message_page(lang: Lang, title: &'static str, message: &'static str) -> H
 pub async fn render(req: Request, next: Next) -> Response {
     let lang = from_headers(req.headers());
     let resp = next.run(req).await;
-    match resp.extensions().get::<ErrorPage>().copied() {
-        Some(e) => (resp.status(), message_page(lang, e.title, e.message)).into_response(),
+    match resp.extensions().get::<ErrorPage>().cloned() {
+        Some(e) => (
+            resp.status(),
+            message_page_with(lang, e.title, e.message, &e.details),
+        )
+            .into_response(),
         None => resp,
     }
 }

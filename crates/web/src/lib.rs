@@ -83,6 +83,27 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/users/{id}/password"),
     ("GET", "/audit"),
     ("GET", "/audit.csv"),
+    ("GET", "/static/report.js"),
+    ("GET", "/campaigns"),
+    ("POST", "/campaigns"),
+    ("GET", "/campaigns/{id}"),
+    ("POST", "/campaigns/{id}/status"),
+    ("POST", "/campaigns/{id}/deadline"),
+    ("POST", "/campaigns/{id}/expected"),
+    ("GET", "/campaigns/{id}/missing.csv"),
+    ("GET", "/campaigns/{id}/reports/{org}"),
+    ("POST", "/campaigns/{id}/reports/{org}"),
+    ("POST", "/campaigns/{id}/reports/{org}/return"),
+    ("GET", "/campaigns/{id}/import"),
+    ("POST", "/campaigns/{id}/import"),
+    ("GET", "/campaigns/{id}/reports.xlsx"),
+    ("GET", "/campaigns/{id}/reports.csv"),
+    ("GET", "/templates"),
+    ("POST", "/templates"),
+    ("GET", "/templates/{id}"),
+    ("GET", "/templates/{id}/template.xlsx"),
+    ("GET", "/templates/{id}/edit"),
+    ("POST", "/templates/{id}/edit"),
 ];
 
 /// The whole application as a router, for `serve` and for tests.
@@ -136,6 +157,58 @@ pub fn app(state: AppState) -> Router {
             get(pages::transfer::import_page).post(pages::transfer::import_upload),
         )
         .route("/template.xlsx", get(pages::transfer::template))
+        .route("/static/report.js", get(pages::report_script))
+        .route(
+            "/campaigns",
+            get(pages::campaigns::list).post(pages::campaigns::open),
+        )
+        .route("/campaigns/{id}", get(pages::dashboard::page))
+        .route("/campaigns/{id}/status", post(pages::campaigns::set_status))
+        .route(
+            "/campaigns/{id}/deadline",
+            post(pages::campaigns::set_deadline),
+        )
+        .route(
+            "/campaigns/{id}/expected",
+            post(pages::campaigns::set_expected),
+        )
+        .route(
+            "/campaigns/{id}/missing.csv",
+            get(pages::dashboard::missing_csv),
+        )
+        .route(
+            "/campaigns/{id}/reports/{org}",
+            get(pages::reports::page).post(pages::reports::save),
+        )
+        .route(
+            "/campaigns/{id}/reports/{org}/return",
+            post(pages::reports::return_report),
+        )
+        .route(
+            "/campaigns/{id}/import",
+            get(pages::report_import::import_page).post(pages::report_import::upload),
+        )
+        .route(
+            "/campaigns/{id}/reports.xlsx",
+            get(pages::report_import::workbook),
+        )
+        .route(
+            "/campaigns/{id}/reports.csv",
+            get(pages::report_import::csv),
+        )
+        .route(
+            "/templates",
+            get(pages::templates::list).post(pages::templates::upload),
+        )
+        .route("/templates/{id}", get(pages::templates::view))
+        .route(
+            "/templates/{id}/template.xlsx",
+            get(pages::templates::download_xlsx),
+        )
+        .route(
+            "/templates/{id}/edit",
+            get(pages::template_edit::edit_page).post(pages::template_edit::edit_save),
+        )
         .fallback(pages::not_found)
         .with_state(state)
         .layer(axum::middleware::from_fn(error::render))

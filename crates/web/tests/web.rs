@@ -4,8 +4,9 @@
 //! signed-in user: the tests sign in through the form (see `support::login`).
 //!
 //! Every test has its own database and its own server. The access matrix (access.rs and
-//! tests/access.tsv), accounts and sessions (accounts.rs) and the audit log (audit.rs) have
-//! modules of their own.
+//! tests/access.tsv), accounts and sessions (accounts.rs), the audit log (audit.rs) and the
+//! annual-report pages (reports.rs, and reports_browser.rs in Chromium) have modules of their
+//! own.
 
 #[path = "web/access.rs"]
 mod access;
@@ -15,6 +16,10 @@ mod accounts;
 mod audit;
 #[path = "web/browser.rs"]
 mod browser;
+#[path = "web/reports.rs"]
+mod reports;
+#[path = "web/reports_browser.rs"]
+mod reports_browser;
 #[path = "web/support.rs"]
 mod support;
 

@@ -245,8 +245,12 @@ async fn campaign_and_report_workflow_on_every_backend() {
             .map(|c| (c.id, c.rates.expected, c.rates.submitted))
             .collect();
         assert_eq!(by, vec![(tr.fuzhou, 3, 1), (tr.xiamen, 1, 0)]);
-        let (missing, n) = campaigns::missing(db, &all, &c, &fj, 100).await.unwrap();
-        assert_eq!(n, 3);
+        let missing = campaigns::missing(db, &all, &c, &fj, 100).await.unwrap();
+        assert_eq!(nr.rates.missing(), 3);
+        assert_eq!(
+            campaigns::totals(db, &all, &c, &fj).await.unwrap(),
+            nr.rates
+        );
         assert_eq!(
             missing.iter().map(|m| m.id).collect::<Vec<_>>(),
             vec![ids[1], ids[2], ids[3]]

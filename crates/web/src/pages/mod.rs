@@ -1,10 +1,17 @@
 //! Page handlers and the view models their templates read.
 
 pub mod audit;
+pub mod campaigns;
+pub mod dashboard;
 pub mod form;
+pub mod report_import;
+pub mod reports;
 pub mod search;
+pub mod template_edit;
+pub mod templates;
 pub mod transfer;
 pub mod tree;
+pub mod upload;
 pub mod users;
 
 use axum::extract::FromRequestParts;
@@ -69,6 +76,14 @@ pub async fn stylesheet() -> impl IntoResponse {
     (
         [(CONTENT_TYPE, "text/css; charset=utf-8")],
         include_str!("../../static/app.css"),
+    )
+}
+
+/// The annual-report form's small script (conditional fields); the form works without it.
+pub async fn report_script() -> impl IntoResponse {
+    (
+        [(CONTENT_TYPE, "text/javascript; charset=utf-8")],
+        include_str!("../../static/report.js"),
     )
 }
 

@@ -23,6 +23,8 @@ pub struct Home {
     me: Option<Me>,
     note: Option<String>,
     tops: Vec<NodeView>,
+    /// A chamber secretary's own reports, newest year first, each with a link to fill or read it.
+    reports: Vec<super::reports::UnitReport>,
 }
 
 pub async fn node_view(
@@ -63,12 +65,19 @@ pub async fn home(
     } else {
         Some(lang.t("home.no_registry").to_string())
     };
+    let reports = match (viewer.role(), viewer.user.organization_id) {
+        (shanghui_core::account::Role::ChamberSecretary, Some(own)) => {
+            super::reports::of_unit(&state, &viewer, own, lang).await?
+        }
+        _ => Vec::new(),
+    };
     Ok(Home {
         note,
         me: Some(viewer.me(lang, &csrf)),
         lang,
         flash: None,
         tops,
+        reports,
     })
 }
 
@@ -106,6 +115,9 @@ pub struct Unit {
     pub csrf: String,
     pub today: String,
     pub action_errors: Vec<String>,
+    /// The unit's annual reports by year (for readers of the reports).
+    pub reports: Vec<super::reports::UnitReport>,
+    pub show_reports: bool,
 }
 
 #[derive(serde::Deserialize)]
@@ -212,6 +224,8 @@ pub async fn unit_page(
     action_errors: Vec<String>,
 ) -> Result<Unit, AppError> {
     let org = orgs::require(&state.db, &viewer.scope, id).await?;
+    // Reports are a chamber's: other units have no section.
+    let show_reports = viewer.can(Permission::ViewReports) && org.record.kind == OrgKind::Chamber;
     let crumbs = orgs::ancestors(&state.db, &viewer.scope, &org).await?;
     let c = node_view(state, viewer, &org, lang).await?;
     let links = orgs::links(&state.db, &viewer.scope, id)
@@ -254,6 +268,12 @@ pub async fn unit_page(
         csrf: csrf.0.clone(),
         today: super::today().to_string(),
         action_errors,
+        reports: if show_reports {
+            super::reports::of_unit(state, viewer, id, lang).await?
+        } else {
+            Vec::new()
+        },
+        show_reports,
     })
 }
 

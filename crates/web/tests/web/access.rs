@@ -177,15 +177,23 @@ struct Reader {
     org: [i64; 2],
     /// An account inside the scope and one outside.
     user: [i64; 2],
+    /// A campaign inside the scope (or above it, for the chamber secretary) and one outside.
+    campaign: [i64; 2],
+    /// The template version (shared: the same inside and outside).
+    template: i64,
 }
 
-fn readers(w: &World, s: &Server) -> BTreeMap<&'static str, Reader> {
+fn readers(w: &World, s: &Server, c: &Campaigns) -> BTreeMap<&'static str, Reader> {
     let org = [w.t.chamber, w.xm_chamber];
     let user = [w.inside.id, w.outside.id];
+    let campaign = [c.fuzhou, c.xiamen];
+    let template = c.template;
     let mk = |u: Option<&User>| Reader {
         username: u.map(|u| u.username.clone()),
         org,
         user,
+        campaign,
+        template,
     };
     BTreeMap::from([
         ("anonymous", mk(None)),
@@ -195,6 +203,8 @@ fn readers(w: &World, s: &Server) -> BTreeMap<&'static str, Reader> {
                 username: Some(ADMIN.to_string()),
                 org,
                 user,
+                campaign,
+                template,
             },
         ),
         ("fed_admin", mk(Some(&w.fed_admin))),
@@ -206,6 +216,8 @@ fn readers(w: &World, s: &Server) -> BTreeMap<&'static str, Reader> {
                 username: Some(w.secretary.username.clone()),
                 org,
                 user: [w.secretary.id, s.admin_id],
+                campaign,
+                template,
             },
         ),
         ("reviewer", mk(Some(&w.reviewer))),
@@ -221,11 +233,16 @@ fn concrete(pattern: &str, reader: &Reader, place: Place) -> String {
     };
     let id = if pattern.starts_with("/users/") {
         reader.user[i]
+    } else if pattern.starts_with("/campaigns/") {
+        reader.campaign[i]
+    } else if pattern.starts_with("/templates/") {
+        reader.template
     } else {
         reader.org[i]
     };
     pattern
         .replace("{id}", &id.to_string())
+        .replace("{org}", &reader.org[i].to_string())
         .replace("{tag}", "en")
 }
 
@@ -239,7 +256,8 @@ async fn send(s: &Server, method: &str, path: &str, sid: Option<&str>) -> (u16, 
     let url = s.url(path);
     let rq = match method {
         "GET" => c.get(&url),
-        "POST" if path == "/import" => c
+        // Upload forms are multipart.
+        "POST" if path == "/import" || path == "/templates" || path.ends_with("/import") => c
             .post(&url)
             .multipart(reqwest::multipart::Form::new().text("_csrf", TOKEN)),
         "POST" => c.post(&url).form(&[("_csrf", TOKEN)]),
@@ -271,7 +289,8 @@ async fn access_matrix() {
     for s in servers().await {
         let n = s.name();
         let w = seed_world(&s.db).await;
-        let readers = readers(&w, &s);
+        let campaigns = seed_campaigns(&s.db, &w).await;
+        let readers = readers(&w, &s, &campaigns);
         // Each role signs in through the form once; a session that a sign-out rule ends is
         // replaced by one made in the store (no password check, no rate limit).
         let mut sids: BTreeMap<&str, String> = BTreeMap::new();

@@ -16,7 +16,7 @@ const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 const CHROMIUM: &str = "/usr/bin/chromium";
 
 /// Kills chromedriver and removes the browser profile however the test ends.
-struct Driver {
+pub(crate) struct Driver {
     child: Child,
     profile: PathBuf,
 }
@@ -44,7 +44,7 @@ fn free_port() -> u16 {
 }
 
 /// Whether the browser can run here; under CI it must.
-fn browser_available() -> bool {
+pub(crate) fn browser_available() -> bool {
     let missing: Vec<&str> = [CHROMEDRIVER, CHROMIUM]
         .into_iter()
         .filter(|p| !Path::new(p).exists())
@@ -63,7 +63,7 @@ fn browser_available() -> bool {
     false
 }
 
-async fn start_driver() -> (Driver, Client) {
+pub(crate) async fn start_driver() -> (Driver, Client) {
     let port = free_port();
     let profile =
         std::env::temp_dir().join(format!("shanghui-chromium-{}-{port}", std::process::id()));
@@ -108,7 +108,7 @@ async fn start_driver() -> (Driver, Client) {
 }
 
 /// Waits until the page's heading starts with `name` (the click's navigation has finished).
-async fn wait_heading(b: &Client, name: &str) {
+pub(crate) async fn wait_heading(b: &Client, name: &str) {
     let deadline = Instant::now() + Duration::from_secs(15);
     loop {
         let h1 = match b.find(Locator::Css("h1")).await {
@@ -139,7 +139,7 @@ async fn click_link(b: &Client, text: &str) {
         .unwrap();
 }
 
-async fn fill(b: &Client, css: &str, value: &str) {
+pub(crate) async fn fill(b: &Client, css: &str, value: &str) {
     let e = b
         .find(Locator::Css(css))
         .await
@@ -159,7 +159,7 @@ async fn click_save(b: &Client) {
         .unwrap();
 }
 
-async fn text(b: &Client, css: &str) -> String {
+pub(crate) async fn text(b: &Client, css: &str) -> String {
     b.find(Locator::Css(css))
         .await
         .unwrap_or_else(|e| panic!("no {css}: {e}"))

@@ -768,3 +768,51 @@ pub async fn audit_log(db: &Db, action: Option<&str>) -> Vec<shanghui_store::aud
     .await
     .expect("audit search")
 }
+
+/// The year the seeded campaigns are for.
+pub const REPORT_YEAR: i32 = 2024;
+
+/// Opens a campaign of `org` for `year` with the sample template, open now and due far ahead
+/// (so that whatever is submitted during a test is on time). Gives its id.
+pub async fn open_campaign(db: &Db, org: i64, year: i32) -> i64 {
+    let a = Actor::system("seed");
+    let template = shanghui_store::templates::ensure_sample(db, &a)
+        .await
+        .expect("sample template");
+    let new = shanghui_store::campaigns::NewCampaign {
+        organization_id: org,
+        year,
+        template_id: template,
+        opens_on: day(year + 1, 3, 1),
+        deadline: day(2099, 12, 31),
+    };
+    shanghui_store::campaigns::open(db, &Scope::all(), &new, &a)
+        .await
+        .unwrap_or_else(|e| panic!("campaign of {org}: {e:?}"))
+        .campaign
+        .id
+}
+
+/// The campaigns of the report pages' tests and of the access matrix.
+#[derive(Clone, Copy, Debug)]
+pub struct Campaigns {
+    /// The sample template's version.
+    pub template: i64,
+    /// 福州市工商联's campaign for [`REPORT_YEAR`]: expects 鼓楼区餐饮商会.
+    pub fuzhou: i64,
+    /// 厦门市工商联's campaign for [`REPORT_YEAR`]: expects 厦门市餐饮商会.
+    pub xiamen: i64,
+}
+
+pub async fn seed_campaigns(db: &Db, w: &World) -> Campaigns {
+    let fuzhou = open_campaign(db, w.t.fuzhou, REPORT_YEAR).await;
+    let xiamen = open_campaign(db, w.t.xiamen, REPORT_YEAR).await;
+    let template = shanghui_store::templates::ensure_sample(db, &Actor::system("seed"))
+        .await
+        .expect("sample template");
+    Campaigns {
+        template,
+        fuzhou,
+        xiamen,
+    }
+}
