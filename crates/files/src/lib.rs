@@ -39,6 +39,7 @@ pub use shanghui_core::Severity;
 pub use template::{read_template_workbook, write_template_xlsx};
 pub use write::{
     neutralize, registry_template_xlsx, write_registry_csv, write_registry_xlsx, write_table_csv,
+    write_table_xlsx,
 };
 
 /// The largest file accepted, before anything else is looked at.

@@ -155,6 +155,44 @@ pub fn write_table_csv(header: &[String], rows: &[Vec<String>]) -> Vec<u8> {
     out
 }
 
+/// Any table as an xlsx workbook of one sheet: a bold frozen header row with a filter, text
+/// cells (codes keep their leading zeros), columns as wide as their content. For the lists
+/// people take away from a page (units that have not reported, and the like).
+pub fn write_table_xlsx(
+    sheet: &str,
+    header: &[String],
+    rows: &[Vec<String>],
+) -> Result<Vec<u8>, FilesError> {
+    let mut wb = Workbook::new();
+    let ws = wb.add_worksheet();
+    ws.set_name(sheet)?;
+    let bold = header_format();
+    let text = text_format();
+    for (c, h) in header.iter().enumerate() {
+        ws.write_string_with_format(0, col(c), cell_text(h), &bold)?;
+        ws.set_column_format(col(c), &text)?;
+        let width = fit_width(
+            std::iter::once(display_width(h)).chain(
+                rows.iter()
+                    .take(1_000)
+                    .filter_map(|r| r.get(c))
+                    .map(|v| display_width(v)),
+            ),
+        );
+        ws.set_column_width(col(c), width)?;
+    }
+    for (r, cells) in rows.iter().enumerate() {
+        for (c, v) in cells.iter().enumerate().filter(|(_, v)| !v.is_empty()) {
+            ws.write_string_with_format(row(r + 1), col(c), cell_text(v), &text)?;
+        }
+    }
+    ws.set_freeze_panes(1, 0)?;
+    if !header.is_empty() {
+        ws.autofilter(0, 0, row(rows.len()), col(header.len() - 1))?;
+    }
+    Ok(wb.save_to_buffer()?)
+}
+
 /// How a field is required, for the template.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Need {

@@ -23,6 +23,9 @@ pub struct Campaign {
     pub status: CampaignStatus,
     pub created_at: DateTime<Utc>,
     pub created_by: String,
+    /// Changes whenever the campaign's rates may have changed: computed rates can be kept
+    /// while it stays the same.
+    pub generation: i64,
 }
 
 #[derive(sqlx::FromRow)]
@@ -38,6 +41,7 @@ struct CampaignRow {
     status: String,
     created_at: DateTime<Utc>,
     created_by: String,
+    generation: i64,
 }
 
 impl TryFrom<CampaignRow> for Campaign {
@@ -56,12 +60,13 @@ impl TryFrom<CampaignRow> for Campaign {
                 .ok_or_else(|| StoreError::Corrupt(format!("campaign status {}", r.status)))?,
             created_at: r.created_at,
             created_by: r.created_by,
+            generation: r.generation,
         })
     }
 }
 
 const SELECT: &str = "select c.campaign_id, c.organization_id, o.name as org_name, c.path, c.year, \
-    c.report_template_id, c.opens_on, c.deadline, c.status, c.created_at, c.created_by \
+    c.report_template_id, c.opens_on, c.deadline, c.status, c.created_at, c.created_by, c.generation \
     from campaign c join organization o on o.organization_id = c.organization_id";
 
 /// Campaigns a scope sees: those opened inside it, and those of the federations above it (the
@@ -257,7 +262,7 @@ pub async fn set_deadline(
 ) -> Result<Campaign> {
     let c = managed(db, scope, id).await?;
     check_campaign(c.year, c.opens_on, deadline).map_err(refused)?;
-    with_db!(db, p => sqlx::query("update campaign set deadline = $1 where campaign_id = $2")
+    with_db!(db, p => sqlx::query("update campaign set deadline = $1, generation = generation + 1 where campaign_id = $2")
         .bind(deadline).bind(id).execute(p).await.map(|_| ()))?;
     audit::record(
         db,
@@ -299,6 +304,8 @@ pub async fn set_expected(
             .bind(expected).bind(id).bind(unit).execute(p).await?.rows_affected();
         let exists: Option<i64> = sqlx::query_scalar("select report_id from report where campaign_id = $1 and organization_id = $2")
             .bind(id).bind(unit).fetch_optional(p).await?;
+        sqlx::query("update campaign set generation = generation + 1 where campaign_id = $1")
+            .bind(id).execute(p).await?;
         let inserted = if exists.is_none() && expected {
             sqlx::query("insert into report (campaign_id, organization_id, year, path, expected) values ($1, $2, $3, $4, true)")
                 .bind(id).bind(unit).bind(c.year).bind(org.path.as_str()).execute(p).await?.rows_affected()

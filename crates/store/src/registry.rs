@@ -625,6 +625,9 @@ macro_rules! backend_ops {
                 .bind(from.upper_bound())
                 .execute(&mut **tx)
                 .await?;
+                sqlx::query("update campaign set generation = generation + 1 where status = 'open'")
+                    .execute(&mut **tx)
+                    .await?;
                 // A campaign is seen from its opener's place in the tree, wherever it moves.
                 sqlx::query("update campaign set path = $1 || substr(path, $2) where path >= $3 and path < $4")
                     .bind(to.as_str())

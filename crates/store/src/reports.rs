@@ -332,6 +332,10 @@ struct Event {
     detail: serde_json::Value,
 }
 
+/// Marks the campaign of a report as changed (see `campaigns::Campaign::generation`).
+const BUMP: &str = "update campaign set generation = generation + 1 \
+    where campaign_id = (select campaign_id from report where report_id = $1)";
+
 /// One report's write and its audit entry in one transaction; the version check is in the
 /// update itself, so two writers that read the same version cannot both succeed.
 async fn write_one(db: &Db, w: &Write, e: &Event, actor: &Actor) -> Result<()> {
@@ -354,6 +358,7 @@ async fn write_one(db: &Db, w: &Write, e: &Event, actor: &Actor) -> Result<()> {
         if n == 0 {
             return Err(StoreError::Conflict);
         }
+        sqlx::query(BUMP).bind(w.report_id).execute(&mut *tx).await?;
         sqlx::query(audit)
             .bind(now).bind(actor.user_id).bind(&actor.name).bind(&actor.from)
             .bind(e.action).bind(e.org_id).bind(&e.path).bind(e.detail.to_string())
@@ -695,6 +700,8 @@ async fn write_planned(
                 a.build().execute(&mut *tx).await?;
             }
         }
+        sqlx::query("update campaign set generation = generation + 1 where campaign_id = $1")
+            .bind(campaign.id).execute(&mut *tx).await?;
         tx.commit().await?;
         Ok::<_, StoreError>(())
     })

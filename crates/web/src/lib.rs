@@ -2,6 +2,7 @@
 #![forbid(unsafe_code)]
 
 pub mod auth;
+mod cache;
 mod csrf;
 mod error;
 mod lang;
@@ -36,6 +37,8 @@ pub struct AppState {
     /// Mark the session cookie `Secure` (set when the site is served over HTTPS).
     pub secure_cookies: bool,
     pub limiter: Arc<auth::RateLimiter>,
+    /// Reporting rates computed for a campaign's current generation.
+    pub rates: Arc<cache::RatesCache>,
 }
 
 impl AppState {
@@ -46,6 +49,7 @@ impl AppState {
             divisions,
             secure_cookies: false,
             limiter: Arc::default(),
+            rates: Arc::default(),
         })
     }
 }
@@ -91,6 +95,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/campaigns/{id}/deadline"),
     ("POST", "/campaigns/{id}/expected"),
     ("GET", "/campaigns/{id}/missing.csv"),
+    ("GET", "/campaigns/{id}/missing.xlsx"),
     ("GET", "/campaigns/{id}/reports/{org}"),
     ("POST", "/campaigns/{id}/reports/{org}"),
     ("POST", "/campaigns/{id}/reports/{org}/return"),
@@ -175,6 +180,10 @@ pub fn app(state: AppState) -> Router {
         .route(
             "/campaigns/{id}/missing.csv",
             get(pages::dashboard::missing_csv),
+        )
+        .route(
+            "/campaigns/{id}/missing.xlsx",
+            get(pages::dashboard::missing_xlsx),
         )
         .route(
             "/campaigns/{id}/reports/{org}",

@@ -27,6 +27,10 @@ create table campaign (
     status text not null default 'open',
     created_at timestamptz not null,
     created_by text not null,
+    -- Bumped by every change that can move the campaign's rates (a report's status, the expected
+    -- list, the deadline, a move of reporting units): a reader can keep computed rates until it
+    -- changes.
+    generation bigint not null default 0,
     closed_at timestamptz,
     unique (organization_id, year)
 );

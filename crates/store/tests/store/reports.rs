@@ -231,6 +231,13 @@ async fn campaign_and_report_workflow_on_every_backend() {
             && c.new.as_deref() == Some("125")));
         assert_eq!(h[2].reason.as_deref(), Some("会员数与上年差异过大"));
 
+        // Every write that can move the rates marks the campaign as changed.
+        let generation = |c: &campaigns::Campaign| c.generation;
+        let before = generation(&campaigns::get(db, &all, cid).await.unwrap());
+        assert!(
+            before >= 4,
+            "save, refused submit, submit, return, resubmit: {before}"
+        );
         // Rates: Fujian 1 of 4; by child Fuzhou 1 of 3, Xiamen 0 of 1.
         let fj = orgs::require(db, &all, tr.fujian).await.unwrap();
         let c = campaigns::get(db, &all, cid).await.unwrap();
@@ -301,6 +308,11 @@ async fn campaign_and_report_workflow_on_every_backend() {
         }
         let nr = campaigns::rates(db, &all, &c, &fj).await.unwrap();
         assert_eq!(nr.rates.submitted, 1, "nothing written");
+        assert_eq!(
+            generation(&campaigns::get(db, &all, cid).await.unwrap()),
+            before,
+            "a refused import changes nothing"
+        );
         let good = &rows[..2];
         let s = reports::import(db, &all, cid, good, &a).await.unwrap();
         assert_eq!((s.created, s.updated, s.unchanged), (2, 0, 0));

@@ -169,7 +169,11 @@ async fn list_page(
     let mut rows = Vec::new();
     for c in campaigns::list(&state.db, &viewer.scope).await? {
         let node = default_node(state, viewer, &c).await?;
-        let r = campaigns::totals(&state.db, &viewer.scope, &c, &node).await?;
+        let r = state
+            .rates
+            .rates(&state.db, &viewer.scope, &c, &node)
+            .await?
+            .rates;
         rows.push(CampaignRow {
             id: c.id,
             year: c.year,

@@ -17,7 +17,7 @@ use super::Viewer;
 use super::campaigns::{
     Done, Ids, campaign_path, default_node, flash, manages, status_label, title,
 };
-use super::upload::{CSV, download};
+use super::upload::{CSV, XLSX, download};
 use crate::auth::Me;
 use crate::csrf::Token;
 use crate::lang::ReaderLang;
@@ -242,7 +242,10 @@ pub async fn render(
     let c = campaigns::get(&state.db, &viewer.scope, id).await?;
     let node = node(state, viewer, &c, asked).await?;
     let crumbs = crumbs(state, viewer, &c, &node).await?;
-    let rates = campaigns::rates(&state.db, &viewer.scope, &c, &node).await?;
+    let rates = state
+        .rates
+        .rates(&state.db, &viewer.scope, &c, &node)
+        .await?;
     let missing = campaigns::missing(&state.db, &viewer.scope, &c, &node, MISSING_SHOWN).await?;
     let total = rates.rates.missing();
     let t = templates::get(&state.db, c.template_id).await?;
@@ -333,13 +336,35 @@ pub async fn page(
 }
 
 /// `GET /campaigns/{id}/missing.csv?node=ORG_ID`: every unit of the node that has not
-/// submitted, for telephoning round.
+/// submitted, for the telephone round.
 pub async fn missing_csv(
+    state: State<AppState>,
+    viewer: Viewer,
+    lang: ReaderLang,
+    ids: Ids,
+    q: Query<Done>,
+) -> Result<Response, AppError> {
+    missing_list(state, viewer, lang, ids, q, false).await
+}
+
+/// `GET /campaigns/{id}/missing.xlsx?node=ORG_ID`: the same list as a workbook.
+pub async fn missing_xlsx(
+    state: State<AppState>,
+    viewer: Viewer,
+    lang: ReaderLang,
+    ids: Ids,
+    q: Query<Done>,
+) -> Result<Response, AppError> {
+    missing_list(state, viewer, lang, ids, q, true).await
+}
+
+async fn missing_list(
     State(state): State<AppState>,
     viewer: Viewer,
     ReaderLang(lang): ReaderLang,
     ids: Ids,
     q: Query<Done>,
+    xlsx: bool,
 ) -> Result<Response, AppError> {
     viewer.require(Permission::ViewReports)?;
     let asked = asked_node(q.node.as_deref())?;
@@ -365,10 +390,17 @@ pub async fn missing_csv(
         "campaign.missing_file",
         &[("year", &c.year.to_string()), ("node", &node.record.name)],
     );
-    Ok(download(
-        CSV,
-        &format!("{name}.csv"),
-        "missing.csv",
-        shanghui_files::write_table_csv(&header, &rows),
-    ))
+    Ok(if xlsx {
+        let bytes =
+            shanghui_files::write_table_xlsx(lang.t("campaign.missing_sheet"), &header, &rows)
+                .map_err(|e| AppError::Internal(e.to_string()))?;
+        download(XLSX, &format!("{name}.xlsx"), "missing.xlsx", bytes)
+    } else {
+        download(
+            CSV,
+            &format!("{name}.csv"),
+            "missing.csv",
+            shanghui_files::write_table_csv(&header, &rows),
+        )
+    })
 }

@@ -498,7 +498,7 @@ async fn dashboard_rates_drill_down_and_scope() {
         );
         assert_eq!(
             d.text("#missing-note"),
-            "共 3 个单位未报送。 导出全部未报送单位（CSV）",
+            "共 3 个单位未报送。 导出全部未报送单位（Excel） 导出全部未报送单位（CSV）",
             "{n}"
         );
         let missing: Vec<String> = d
@@ -580,6 +580,29 @@ async fn dashboard_rates_drill_down_and_scope() {
         assert!(
             lines[1].starts_with(&format!("{fz1},福州市温州商会,,福州市工商联,未填报")),
             "{n}: {lines:?}"
+        );
+
+        // …and as a workbook with the same rows.
+        let xlsx = admin
+            .get(s.url(&format!("/campaigns/{cid}/missing.xlsx?node={}", t.fujian)))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(xlsx.status(), StatusCode::OK, "{n}");
+        let bytes = xlsx.bytes().await.unwrap();
+        let mut wb: calamine::Xlsx<_> =
+            calamine::open_workbook_from_rs(std::io::Cursor::new(bytes.to_vec())).unwrap();
+        use calamine::Reader as _;
+        let range = wb.worksheet_range("未报送单位").unwrap();
+        let cells: Vec<Vec<String>> = range
+            .rows()
+            .map(|r| r.iter().map(|c| c.to_string()).collect())
+            .collect();
+        assert_eq!(cells.len(), lines.len(), "{n}: {cells:?}");
+        assert_eq!(
+            cells[1][..2],
+            [fz1.to_string(), "福州市温州商会".to_string()],
+            "{n}"
         );
 
         // Staff of 福州: their part by default; 厦门 and its report are not found; they do not
