@@ -299,18 +299,35 @@ async fn demo_accounts(db: &Db, lang: Lang) -> Result<()> {
     let Some(province) = province else {
         return Ok(());
     };
-    let chamber = orgs::list(
-        db,
-        &Scope::subtree(province.path.clone()),
-        &orgs::Filter {
-            kind: Some(shanghui_core::OrgKind::Chamber),
-            limit: Some(1),
-            ..Default::default()
-        },
-    )
-    .await?
-    .into_iter()
-    .next();
+    let province_scope = Scope::subtree(province.path.clone());
+    // The demo chamber is one that has not yet submitted this year's open campaign, so that
+    // whoever signs in as its secretary can fill a report; any chamber otherwise.
+    let mut chamber = None;
+    if let Some(c) = shanghui_store::campaigns::list(db, &province_scope)
+        .await?
+        .into_iter()
+        .find(|c| c.status == shanghui_core::report::CampaignStatus::Open)
+    {
+        let missing =
+            shanghui_store::campaigns::missing(db, &province_scope, &c, &province, 1).await?;
+        if let Some(m) = missing.first() {
+            chamber = Some(orgs::require(db, &province_scope, m.id).await?);
+        }
+    }
+    if chamber.is_none() {
+        chamber = orgs::list(
+            db,
+            &province_scope,
+            &orgs::Filter {
+                kind: Some(shanghui_core::OrgKind::Chamber),
+                limit: Some(1),
+                ..Default::default()
+            },
+        )
+        .await?
+        .into_iter()
+        .next();
+    }
     let mut accounts = vec![
         ("demo_admin", Role::SysAdmin, None, "演示系统管理员"),
         (

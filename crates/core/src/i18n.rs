@@ -24,6 +24,7 @@ const ZH: &[&str] = &[
     include_str!("../i18n/zh-CN.reports.txt"),
     include_str!("../i18n/zh-CN.reports-files.txt"),
     include_str!("../i18n/zh-CN.reports-web.txt"),
+    include_str!("../i18n/zh-CN.rules.txt"),
 ];
 const EN: &[&str] = &[
     include_str!("../i18n/en.txt"),
@@ -32,6 +33,7 @@ const EN: &[&str] = &[
     include_str!("../i18n/en.reports.txt"),
     include_str!("../i18n/en.reports-files.txt"),
     include_str!("../i18n/en.reports-web.txt"),
+    include_str!("../i18n/en.rules.txt"),
 ];
 
 static CATALOGUES: LazyLock<[HashMap<&'static str, &'static str>; 2]> =
