@@ -15,9 +15,12 @@ use shanghui_store::{Db, Result};
 /// campaign and node viewed).
 const MAX_ENTRIES: usize = 4_096;
 
+/// (campaign, node) → (the campaign's generation when computed, the rates).
+type Entries = HashMap<(i64, i64), (i64, Arc<NodeRates>)>;
+
 #[derive(Default)]
 pub struct RatesCache {
-    entries: Mutex<HashMap<(i64, i64), (i64, Arc<NodeRates>)>>,
+    entries: Mutex<Entries>,
 }
 
 impl RatesCache {
@@ -49,7 +52,7 @@ impl RatesCache {
         Ok(r)
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<(i64, i64), (i64, Arc<NodeRates>)>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Entries> {
         // A panic while holding the lock leaves a map that is still consistent.
         self.entries.lock().unwrap_or_else(|e| e.into_inner())
     }
