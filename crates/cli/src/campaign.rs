@@ -368,6 +368,22 @@ async fn import(db: &Db, campaign: i64, file: &Path, lang: Lang) -> Result<ExitC
                     ]
                 )
             );
+            // Imported reports are submitted: review them as an online submission would be.
+            if s.created + s.updated > 0 {
+                let r = shanghui_store::review::run(db, &Scope::all(), campaign, None, &actor())
+                    .await?;
+                println!(
+                    "{}",
+                    lang.tf(
+                        "cli.review_after_import",
+                        &[
+                            ("reports", &r.reports.to_string()),
+                            ("added", &r.added.to_string()),
+                            ("seconds", &format!("{:.1}", r.total_seconds)),
+                        ]
+                    )
+                );
+            }
             Ok(ExitCode::SUCCESS)
         }
         Err(StoreError::RejectedRows(problems)) => {

@@ -19,6 +19,7 @@ pub(crate) use outln;
 mod campaign;
 mod check;
 mod org;
+mod review;
 mod template;
 mod user;
 
@@ -105,6 +106,16 @@ enum Command {
     Report {
         #[command(subcommand)]
         action: campaign::ReportAction,
+    },
+    /// Review rules (逐项审查规则): check, list, import and export as workbooks.
+    Rule {
+        #[command(subcommand)]
+        action: review::RuleAction,
+    },
+    /// Review of a campaign: run the rules, the analysis, export.
+    Review {
+        #[command(subcommand)]
+        action: review::ReviewAction,
     },
     /// Generate synthetic, realistic registry data on the real division tree, and --years of
     /// annual reports (with faults planted at known rates).
@@ -225,6 +236,20 @@ async fn run(cli: Cli, lang: Lang) -> Result<ExitCode> {
             let db = open(&cli.database, lang).await?;
             db.migrate().await?;
             let code = campaign::campaign(&db, action, lang).await?;
+            db.close().await;
+            return Ok(code);
+        }
+        Command::Rule { action } => {
+            let db = open(&cli.database, lang).await?;
+            db.migrate().await?;
+            let code = review::rule(&db, action, lang).await?;
+            db.close().await;
+            return Ok(code);
+        }
+        Command::Review { action } => {
+            let db = open(&cli.database, lang).await?;
+            db.migrate().await?;
+            let code = review::review(&db, action, lang).await?;
             db.close().await;
             return Ok(code);
         }
@@ -474,6 +499,8 @@ async fn generate_reports(
             .collect();
         total += rows.len();
         reports::import_generated(db, opened.campaign.id, &rows, &actor).await?;
+        spinner.set_message(format!("review of {year}"));
+        shanghui_store::review::run(db, &Scope::all(), opened.campaign.id, None, &actor).await?;
         if year < last {
             campaigns::close(db, &Scope::all(), opened.campaign.id, &actor).await?;
         }

@@ -37,6 +37,11 @@ pub enum Permission {
     ManageCampaigns,
     /// Author annual-report templates (shared by every federation).
     ManageTemplates,
+    /// Author review rules and the conclusion mapping (shared like templates).
+    ManageRules,
+    /// Review submitted reports: decide on findings, add them by hand, comment, conclude. A
+    /// third-party reviewer may do so only on the reports assigned to it.
+    Review,
 }
 
 impl Role {
@@ -83,11 +88,13 @@ impl Role {
                     | ViewReports
                     | FillReports
                     | ManageCampaigns
+                    | Review
             ),
             Role::Leader => matches!(p, ViewRegistry | ViewReports),
             Role::ChamberSecretary => matches!(p, ViewRegistry | ViewReports | FillReports),
             // Their work (assigned reports and evaluations) is not in the registry.
-            Role::Reviewer | Role::Evaluator => false,
+            Role::Reviewer => matches!(p, Review),
+            Role::Evaluator => false,
         }
     }
 

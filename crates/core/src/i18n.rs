@@ -25,6 +25,7 @@ const ZH: &[&str] = &[
     include_str!("../i18n/zh-CN.reports-files.txt"),
     include_str!("../i18n/zh-CN.reports-web.txt"),
     include_str!("../i18n/zh-CN.rules.txt"),
+    include_str!("../i18n/zh-CN.review.txt"),
 ];
 const EN: &[&str] = &[
     include_str!("../i18n/en.txt"),
@@ -34,6 +35,7 @@ const EN: &[&str] = &[
     include_str!("../i18n/en.reports-files.txt"),
     include_str!("../i18n/en.reports-web.txt"),
     include_str!("../i18n/en.rules.txt"),
+    include_str!("../i18n/en.review.txt"),
 ];
 
 static CATALOGUES: LazyLock<[HashMap<&'static str, &'static str>; 2]> =

@@ -11,6 +11,7 @@ pub mod i18n;
 pub mod org;
 pub mod problem;
 pub mod report;
+pub mod review;
 pub mod rules;
 pub mod template;
 pub mod tree;

@@ -15,7 +15,7 @@ use crate::value;
 macro_rules! coded_enum {
     ($(#[$meta:meta])* $name:ident, $prefix:literal { $($variant:ident => $code:literal),* $(,)? }) => {
         $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
         pub enum $name { $($variant),* }
 
         impl $name {

@@ -25,6 +25,7 @@ mod guard;
 mod located;
 mod read;
 mod report;
+mod rules;
 mod template;
 mod write;
 
@@ -35,11 +36,12 @@ pub use report::{
     MAX_LISTED_PROBLEMS, ReportRow, ReportUnit, read_reports, write_reports_csv,
     write_reports_rows_xlsx, write_reports_sheets_xlsx,
 };
+pub use rules::{read_rules_workbook, write_rules_xlsx};
 pub use shanghui_core::Severity;
 pub use template::{read_template_workbook, write_template_xlsx};
 pub use write::{
-    neutralize, registry_template_xlsx, write_registry_csv, write_registry_xlsx, write_table_csv,
-    write_table_xlsx,
+    Table, neutralize, registry_template_xlsx, write_registry_csv, write_registry_xlsx,
+    write_table_csv, write_table_xlsx, write_tables_xlsx,
 };
 
 /// The largest file accepted, before anything else is looked at.

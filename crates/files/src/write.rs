@@ -163,32 +163,52 @@ pub fn write_table_xlsx(
     header: &[String],
     rows: &[Vec<String>],
 ) -> Result<Vec<u8>, FilesError> {
+    write_tables_xlsx(&[Table {
+        sheet: sheet.to_string(),
+        header: header.to_vec(),
+        rows: rows.to_vec(),
+    }])
+}
+
+/// A sheet of [`write_tables_xlsx`].
+#[derive(Debug, Clone, Default)]
+pub struct Table {
+    pub sheet: String,
+    pub header: Vec<String>,
+    pub rows: Vec<Vec<String>>,
+}
+
+/// Several tables, one sheet each, as [`write_table_xlsx`] writes one.
+pub fn write_tables_xlsx(tables: &[Table]) -> Result<Vec<u8>, FilesError> {
     let mut wb = Workbook::new();
-    let ws = wb.add_worksheet();
-    ws.set_name(sheet)?;
     let bold = header_format();
     let text = text_format();
-    for (c, h) in header.iter().enumerate() {
-        ws.write_string_with_format(0, col(c), cell_text(h), &bold)?;
-        ws.set_column_format(col(c), &text)?;
-        let width = fit_width(
-            std::iter::once(display_width(h)).chain(
-                rows.iter()
-                    .take(1_000)
-                    .filter_map(|r| r.get(c))
-                    .map(|v| display_width(v)),
-            ),
-        );
-        ws.set_column_width(col(c), width)?;
-    }
-    for (r, cells) in rows.iter().enumerate() {
-        for (c, v) in cells.iter().enumerate().filter(|(_, v)| !v.is_empty()) {
-            ws.write_string_with_format(row(r + 1), col(c), cell_text(v), &text)?;
+    for t in tables {
+        let ws = wb.add_worksheet();
+        ws.set_name(&t.sheet)?;
+        for (c, h) in t.header.iter().enumerate() {
+            ws.write_string_with_format(0, col(c), cell_text(h), &bold)?;
+            ws.set_column_format(col(c), &text)?;
+            let width = fit_width(
+                std::iter::once(display_width(h)).chain(
+                    t.rows
+                        .iter()
+                        .take(1_000)
+                        .filter_map(|r| r.get(c))
+                        .map(|v| display_width(v)),
+                ),
+            );
+            ws.set_column_width(col(c), width)?;
         }
-    }
-    ws.set_freeze_panes(1, 0)?;
-    if !header.is_empty() {
-        ws.autofilter(0, 0, row(rows.len()), col(header.len() - 1))?;
+        for (r, cells) in t.rows.iter().enumerate() {
+            for (c, v) in cells.iter().enumerate().filter(|(_, v)| !v.is_empty()) {
+                ws.write_string_with_format(row(r + 1), col(c), cell_text(v), &text)?;
+            }
+        }
+        ws.set_freeze_panes(1, 0)?;
+        if !t.header.is_empty() {
+            ws.autofilter(0, 0, row(t.rows.len()), col(t.header.len() - 1))?;
+        }
     }
     Ok(wb.save_to_buffer()?)
 }

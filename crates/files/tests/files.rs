@@ -724,6 +724,9 @@ proptest! {
 /// Annual-report workbooks (layouts, CSV, hand-made files): tests/reports/mod.rs.
 mod reports;
 
+/// Review rule sets as workbooks: tests/rules/mod.rs.
+mod rules;
+
 /// Annual-report templates as XLSForm-style workbooks.
 mod template_workbooks {
     use super::*;

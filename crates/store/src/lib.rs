@@ -6,6 +6,7 @@
 #![forbid(unsafe_code)]
 
 pub mod accounts;
+pub mod analysis;
 pub mod audit;
 pub mod backup;
 pub mod campaigns;
@@ -14,6 +15,8 @@ pub mod import;
 pub mod orgs;
 pub mod registry;
 pub mod reports;
+pub mod review;
+pub mod rulesets;
 pub mod templates;
 pub mod testing;
 

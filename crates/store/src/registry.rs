@@ -625,6 +625,16 @@ macro_rules! backend_ops {
                 .bind(from.upper_bound())
                 .execute(&mut **tx)
                 .await?;
+                sqlx::query(
+                    "update finding set path = $1 || substr(path, $2) where path >= $3 and path < $4 \
+                     and campaign_id in (select campaign_id from campaign where status = 'open')",
+                )
+                .bind(to.as_str())
+                .bind(from.as_str().len() as i32 + 1)
+                .bind(from.as_str())
+                .bind(from.upper_bound())
+                .execute(&mut **tx)
+                .await?;
                 sqlx::query("update campaign set generation = generation + 1 where status = 'open'")
                     .execute(&mut **tx)
                     .await?;

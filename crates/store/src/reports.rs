@@ -245,7 +245,12 @@ pub async fn save(
     }
     let status = next_status(current.status, action).map_err(refused)?;
     if action == Action::Submit {
-        let problems = submission_problems(&t, answers);
+        let mut problems = submission_problems(&t, answers);
+        // Error-level review rules (broken sums and the like) stop a submission too; findings
+        // and warnings are for the reviewer.
+        if problems.is_empty() {
+            problems = crate::review::blocking_problems(db, &current, &t, answers).await?;
+        }
         if !problems.is_empty() {
             return Err(StoreError::Items(problems));
         }
@@ -276,6 +281,10 @@ pub async fn save(
         }),
     };
     write_one(db, &write, &event, actor).await?;
+    if action == Action::Submit {
+        // Automatic findings on submission (error-level rules passed above).
+        crate::review::run(db, &Scope::all(), campaign_id, Some(org_id), actor).await?;
+    }
     Ok(get(db, scope, campaign_id, org_id).await?.0)
 }
 

@@ -55,16 +55,20 @@ pub async fn save(db: &Db, t: &Template, actor: &Actor) -> Result<i64> {
     Ok(id)
 }
 
-/// The shipped sample (ANNUAL_REPORT_TEMPLATE.md) when no version of it is stored yet; its id.
+/// The shipped sample (ANNUAL_REPORT_TEMPLATE.md) when no version of it is stored yet, and its
+/// sample review rules when its form has none; the template's id.
 pub async fn ensure_sample(db: &Db, actor: &Actor) -> Result<i64> {
     let t = template::sample();
     let id: Option<i64> = with_db!(db, p => sqlx::query_scalar(
         "select report_template_id from report_template where form_id = $1 and version = $2")
         .bind(&t.form_id).bind(t.version as i64).fetch_optional(p).await)?;
-    match id {
-        Some(id) => Ok(id),
-        None => save(db, &t, actor).await,
-    }
+    let id = match id {
+        Some(id) => id,
+        None => save(db, &t, actor).await?,
+    };
+    // The sample template comes with its sample review rules.
+    crate::rulesets::ensure_sample(db, actor).await?;
+    Ok(id)
 }
 
 pub async fn get(db: &Db, id: i64) -> Result<Template> {

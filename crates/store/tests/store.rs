@@ -14,6 +14,8 @@ use shanghui_store::{Actor, Db, StoreError, orgs, testing};
 
 #[path = "store/reports.rs"]
 mod reports;
+#[path = "store/review.rs"]
+mod review;
 
 fn day(y: i32, m: u32, d: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(y, m, d).unwrap()

@@ -77,6 +77,7 @@ mod check;
 mod eval;
 mod lexer;
 mod parser;
+mod rows;
 mod sample;
 #[cfg(test)]
 mod tests;
@@ -86,6 +87,7 @@ use std::collections::BTreeSet;
 use chrono::NaiveDate;
 
 pub use eval::Prepared;
+pub use rows::rule_rows;
 pub use sample::{csv_rows, parse_csv, sample_rules};
 
 use crate::i18n::{Lang, Msg};

@@ -11,9 +11,15 @@ use shanghui_store::{Actor, StoreError, orgs, registry, templates, testing};
 use super::{chamber, day, owned, tree};
 
 /// A complete, valid set of answers (the sample template).
-fn answers(members: i64) -> Answers {
+pub(crate) fn answers(members: i64) -> Answers {
     let raw = [
-        ("uscc", "无".to_string()),
+        (
+            "uscc",
+            shanghui_core::uscc::with_check("51350102MJ0000001")
+                .unwrap()
+                .as_str()
+                .to_string(),
+        ),
         ("category", "行业".into()),
         ("registered", "是".into()),
         ("members_total", members.to_string()),
