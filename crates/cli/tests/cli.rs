@@ -427,3 +427,76 @@ fn campaigns_and_reports_from_the_command_line() {
     assert!(show.contains("已报送"), "{show}");
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn rules_and_review_from_the_command_line() {
+    let dir = std::env::temp_dir().join(format!("shanghui_cli_rev_{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let db = format!("sqlite://{}", dir.join("v.db").display());
+    let text = |o: &std::process::Output| String::from_utf8(o.stdout.clone()).unwrap();
+    let err = |o: &std::process::Output| String::from_utf8(o.stderr.clone()).unwrap();
+    let out = shanghui(&db)
+        .args(["gen", "--scale", "county", "--years", "2"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", err(&out));
+
+    // The shipped rules, exported, checked and imported back unchanged.
+    let list = text(&shanghui(&db).args(["rule", "list"]).output().unwrap());
+    let n = list.lines().count();
+    assert!(n >= 40, "{list}");
+    let xlsx = dir.join("rules.xlsx");
+    shanghui(&db).args(["rule", "export"]).arg(&xlsx).assert().success();
+    let out = shanghui(&db).args(["rule", "check"]).arg(&xlsx).output().unwrap();
+    assert_eq!(text(&out).trim(), format!("ok\t{n}"));
+    let out = shanghui(&db).args(["rule", "import"]).arg(&xlsx).output().unwrap();
+    assert!(
+        text(&out).contains(&format!("新增 0 条，修改 0 条，未变化 {n} 条")),
+        "{}{}",
+        text(&out),
+        err(&out)
+    );
+
+    // A broken rule: its place and the character position, nothing saved.
+    let bad = dir.join("bad.xlsx");
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let ws = wb.add_worksheet();
+    ws.set_name("rules").unwrap();
+    for (c, h) in ["code", "name::zh", "severity", "expr"].iter().enumerate() {
+        ws.write_string(0, c as u16, *h).unwrap();
+    }
+    for (c, v) in ["assembly_twice", "每年两次大会", "finding", "general_asembly >= 2"].iter().enumerate() {
+        ws.write_string(1, c as u16, *v).unwrap();
+    }
+    wb.save(&bad).unwrap();
+    let out = shanghui(&db).args(["rule", "import"]).arg(&bad).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let e = err(&out);
+    assert!(e.contains("general_assembly") && e.contains("第 2 行"), "{e}");
+    let again = text(&shanghui(&db).args(["rule", "list"]).output().unwrap());
+    assert_eq!(again.lines().count(), n, "nothing saved");
+
+    // The review: gen ran it; running again finds nothing new; the analysis and its workbook.
+    let campaigns = text(&shanghui(&db).args(["campaign", "list"]).output().unwrap());
+    let last = campaigns.lines().next().unwrap().split('\t').next().unwrap().to_string();
+    let out = shanghui(&db)
+        .args(["review", "run", "--campaign", &last])
+        .output()
+        .unwrap();
+    assert!(text(&out).contains("新发现 0 个问题"), "{}{}", text(&out), err(&out));
+    let status = text(
+        &shanghui(&db)
+            .args(["review", "status", "--campaign", &last])
+            .output()
+            .unwrap(),
+    );
+    assert!(status.contains("== 按规则") && status.contains("== 审查结论"), "{status}");
+    let report = dir.join("review.xlsx");
+    shanghui(&db)
+        .args(["review", "export", "--campaign", &last, "--out"])
+        .arg(&report)
+        .assert()
+        .success();
+    assert!(std::fs::metadata(&report).unwrap().len() > 1000);
+    std::fs::remove_dir_all(&dir).ok();
+}
