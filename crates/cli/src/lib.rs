@@ -19,6 +19,7 @@ pub(crate) use outln;
 mod campaign;
 mod check;
 mod org;
+mod rectify;
 mod review;
 mod template;
 mod user;
@@ -116,6 +117,11 @@ enum Command {
     Review {
         #[command(subcommand)]
         action: review::ReviewAction,
+    },
+    /// Rectification notices (整改): issue in bulk, list, figures, export.
+    Rectify {
+        #[command(subcommand)]
+        action: rectify::RectifyAction,
     },
     /// Generate synthetic, realistic registry data on the real division tree, and --years of
     /// annual reports (with faults planted at known rates).
@@ -243,6 +249,13 @@ async fn run(cli: Cli, lang: Lang) -> Result<ExitCode> {
             let db = open(&cli.database, lang).await?;
             db.migrate().await?;
             let code = review::rule(&db, action, lang).await?;
+            db.close().await;
+            return Ok(code);
+        }
+        Command::Rectify { action } => {
+            let db = open(&cli.database, lang).await?;
+            db.migrate().await?;
+            let code = rectify::run(&db, action, lang).await?;
             db.close().await;
             return Ok(code);
         }

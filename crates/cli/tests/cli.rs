@@ -446,10 +446,22 @@ fn rules_and_review_from_the_command_line() {
     let n = list.lines().count();
     assert!(n >= 40, "{list}");
     let xlsx = dir.join("rules.xlsx");
-    shanghui(&db).args(["rule", "export"]).arg(&xlsx).assert().success();
-    let out = shanghui(&db).args(["rule", "check"]).arg(&xlsx).output().unwrap();
+    shanghui(&db)
+        .args(["rule", "export"])
+        .arg(&xlsx)
+        .assert()
+        .success();
+    let out = shanghui(&db)
+        .args(["rule", "check"])
+        .arg(&xlsx)
+        .output()
+        .unwrap();
     assert_eq!(text(&out).trim(), format!("ok\t{n}"));
-    let out = shanghui(&db).args(["rule", "import"]).arg(&xlsx).output().unwrap();
+    let out = shanghui(&db)
+        .args(["rule", "import"])
+        .arg(&xlsx)
+        .output()
+        .unwrap();
     assert!(
         text(&out).contains(&format!("新增 0 条，修改 0 条，未变化 {n} 条")),
         "{}{}",
@@ -465,32 +477,62 @@ fn rules_and_review_from_the_command_line() {
     for (c, h) in ["code", "name::zh", "severity", "expr"].iter().enumerate() {
         ws.write_string(0, c as u16, *h).unwrap();
     }
-    for (c, v) in ["assembly_twice", "每年两次大会", "finding", "general_asembly >= 2"].iter().enumerate() {
+    for (c, v) in [
+        "assembly_twice",
+        "每年两次大会",
+        "finding",
+        "general_asembly >= 2",
+    ]
+    .iter()
+    .enumerate()
+    {
         ws.write_string(1, c as u16, *v).unwrap();
     }
     wb.save(&bad).unwrap();
-    let out = shanghui(&db).args(["rule", "import"]).arg(&bad).output().unwrap();
+    let out = shanghui(&db)
+        .args(["rule", "import"])
+        .arg(&bad)
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1));
     let e = err(&out);
-    assert!(e.contains("general_assembly") && e.contains("第 2 行"), "{e}");
+    assert!(
+        e.contains("general_assembly") && e.contains("第 2 行"),
+        "{e}"
+    );
     let again = text(&shanghui(&db).args(["rule", "list"]).output().unwrap());
     assert_eq!(again.lines().count(), n, "nothing saved");
 
     // The review: gen ran it; running again finds nothing new; the analysis and its workbook.
     let campaigns = text(&shanghui(&db).args(["campaign", "list"]).output().unwrap());
-    let last = campaigns.lines().next().unwrap().split('\t').next().unwrap().to_string();
+    let last = campaigns
+        .lines()
+        .next()
+        .unwrap()
+        .split('\t')
+        .next()
+        .unwrap()
+        .to_string();
     let out = shanghui(&db)
         .args(["review", "run", "--campaign", &last])
         .output()
         .unwrap();
-    assert!(text(&out).contains("新发现 0 个问题"), "{}{}", text(&out), err(&out));
+    assert!(
+        text(&out).contains("新发现 0 个问题"),
+        "{}{}",
+        text(&out),
+        err(&out)
+    );
     let status = text(
         &shanghui(&db)
             .args(["review", "status", "--campaign", &last])
             .output()
             .unwrap(),
     );
-    assert!(status.contains("== 按规则") && status.contains("== 审查结论"), "{status}");
+    assert!(
+        status.contains("== 按规则") && status.contains("== 审查结论"),
+        "{status}"
+    );
     let report = dir.join("review.xlsx");
     shanghui(&db)
         .args(["review", "export", "--campaign", &last, "--out"])
@@ -498,5 +540,97 @@ fn rules_and_review_from_the_command_line() {
         .assert()
         .success();
     assert!(std::fs::metadata(&report).unwrap().len() > 1000);
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn rectification_from_the_command_line() {
+    let dir = std::env::temp_dir().join(format!("shanghui_cli_rect_{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let db = format!("sqlite://{}", dir.join("r.db").display());
+    let text = |o: &std::process::Output| String::from_utf8(o.stdout.clone()).unwrap();
+    let err = |o: &std::process::Output| String::from_utf8(o.stderr.clone()).unwrap();
+    shanghui(&db)
+        .args(["gen", "--scale", "province", "--years", "1"])
+        .assert()
+        .success();
+    let campaigns = text(&shanghui(&db).args(["campaign", "list"]).output().unwrap());
+    let last = campaigns
+        .lines()
+        .next()
+        .unwrap()
+        .split('\t')
+        .next()
+        .unwrap()
+        .to_string();
+    let deadline = (chrono::Utc::now() + chrono::Duration::days(60))
+        .format("%Y-%m-%d")
+        .to_string();
+    // Without --include-open nothing is confirmed yet, so nothing to issue.
+    let out = shanghui(&db)
+        .args([
+            "rectify",
+            "issue",
+            "--campaign",
+            &last,
+            "--rule",
+            "general_assembly",
+        ])
+        .args(["--measures", "按章程召开会员大会", "--deadline", &deadline])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(err(&out).contains("没有可以整改的问题"), "{}", err(&out));
+    let out = shanghui(&db)
+        .args([
+            "rectify",
+            "issue",
+            "--campaign",
+            &last,
+            "--rule",
+            "general_assembly",
+            "--include-open",
+        ])
+        .args(["--measures", "按章程召开会员大会", "--deadline", &deadline])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", err(&out));
+    let said = text(&out);
+    let n: usize = said
+        .split("整改通知 ")
+        .nth(1)
+        .and_then(|s| s.split(' ').next())
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("{said}"));
+    assert!(n > 10, "{said}");
+    // The list has one line per notice; the figures add up.
+    let list = text(
+        &shanghui(&db)
+            .args(["rectify", "list", "--campaign", &last, "--open"])
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(list.lines().count(), n, "{list}");
+    let status = text(
+        &shanghui(&db)
+            .args(["rectify", "status", "--campaign", &last])
+            .output()
+            .unwrap(),
+    );
+    let root: Vec<&str> = status.lines().nth(1).unwrap().split('\t').collect();
+    assert_eq!(root[1], n.to_string(), "{status}");
+    let children: usize = status
+        .lines()
+        .skip(2)
+        .map(|l| l.split('\t').nth(1).unwrap().parse::<usize>().unwrap())
+        .sum();
+    assert_eq!(children, n, "{status}");
+    let out_file = dir.join("rectify.xlsx");
+    shanghui(&db)
+        .args(["rectify", "export", "--campaign", &last, "--out"])
+        .arg(&out_file)
+        .assert()
+        .success();
+    assert!(std::fs::metadata(&out_file).unwrap().len() > 1000);
     std::fs::remove_dir_all(&dir).ok();
 }

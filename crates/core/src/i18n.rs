@@ -26,6 +26,8 @@ const ZH: &[&str] = &[
     include_str!("../i18n/zh-CN.reports-web.txt"),
     include_str!("../i18n/zh-CN.rules.txt"),
     include_str!("../i18n/zh-CN.review.txt"),
+    include_str!("../i18n/zh-CN.review-web.txt"),
+    include_str!("../i18n/zh-CN.rectify.txt"),
 ];
 const EN: &[&str] = &[
     include_str!("../i18n/en.txt"),
@@ -36,6 +38,8 @@ const EN: &[&str] = &[
     include_str!("../i18n/en.reports-web.txt"),
     include_str!("../i18n/en.rules.txt"),
     include_str!("../i18n/en.review.txt"),
+    include_str!("../i18n/en.review-web.txt"),
+    include_str!("../i18n/en.rectify.txt"),
 ];
 
 static CATALOGUES: LazyLock<[HashMap<&'static str, &'static str>; 2]> =

@@ -10,6 +10,7 @@ pub mod field;
 pub mod i18n;
 pub mod org;
 pub mod problem;
+pub mod rectify;
 pub mod report;
 pub mod review;
 pub mod rules;

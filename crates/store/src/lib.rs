@@ -8,11 +8,13 @@
 pub mod accounts;
 pub mod analysis;
 pub mod audit;
+mod backend;
 pub mod backup;
 pub mod campaigns;
 pub mod divisions;
 pub mod import;
 pub mod orgs;
+pub mod rectify;
 pub mod registry;
 pub mod reports;
 pub mod review;

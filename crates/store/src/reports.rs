@@ -251,6 +251,9 @@ pub async fn save(
         if problems.is_empty() {
             problems = crate::review::blocking_problems(db, &current, &t, answers).await?;
         }
+        if problems.is_empty() {
+            problems = carry_over_problems(db, &current, &t, answers).await?;
+        }
         if !problems.is_empty() {
             return Err(StoreError::Items(problems));
         }
@@ -286,6 +289,45 @@ pub async fn save(
         crate::review::run(db, &Scope::all(), campaign_id, Some(org_id), actor).await?;
     }
     Ok(get(db, scope, campaign_id, org_id).await?.0)
+}
+
+/// Carry-over (STANDARDS.md §4): a unit concluded 基本合格 or 不合格 last year, or with
+/// rectification notices still open, must file a rectification report with this year's report.
+/// Where the template has the `rectification_report` item, it is then required; if the answers
+/// make it not apply (last year's conclusion given as 合格), the problem is named there.
+async fn carry_over_problems(
+    db: &Db,
+    r: &Report,
+    t: &Template,
+    answers: &Answers,
+) -> Result<Vec<(String, Msg)>> {
+    const ITEM: &str = "rectification_report";
+    let Some(item) = t.item(ITEM) else {
+        return Ok(Vec::new());
+    };
+    let Some(carry) = crate::rectify::carry_over(db, r.organization_id, r.year).await? else {
+        return Ok(Vec::new());
+    };
+    let filled = answers
+        .get(ITEM)
+        .is_some_and(|v| !report::raw(v).trim().is_empty());
+    if filled && t.applies(item, answers) {
+        return Ok(Vec::new());
+    }
+    use shanghui_core::review::Conclusion;
+    let conclusion = match carry.conclusion {
+        Some(Conclusion::Unqualified) => "conclusion.unqualified",
+        Some(_) => "conclusion.basically_qualified",
+        None => "rectify.open_notices",
+    };
+    let at = match &item.relevant {
+        Some(c) if !t.applies(item, answers) => c.item.clone(),
+        _ => ITEM.to_string(),
+    };
+    Ok(vec![(
+        at,
+        Msg::new("rectify.carry_over").with_key("conclusion", conclusion),
+    )])
 }
 
 /// Sends a submitted report back to the unit with a reason; the unit can then change it and

@@ -21,6 +21,15 @@ enum Cleanup {
     PgDatabase { admin_url: String, name: String },
 }
 
+impl TestDb {
+    /// Runs a statement directly, for a test to set up what the application never does by
+    /// itself (time passing, for one).
+    pub async fn exec(&self, sql: &str) {
+        crate::with_db!(&self.db, p => sqlx::query(sqlx::AssertSqlSafe(sql.to_string())).execute(p).await.map(|_| ()))
+            .expect("test statement");
+    }
+}
+
 impl Drop for TestDb {
     fn drop(&mut self) {
         match &self.cleanup {
