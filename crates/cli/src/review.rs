@@ -6,11 +6,9 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 use clap::Subcommand;
-use shanghui_core::report::percent;
-use shanghui_core::review::Trigger;
 use shanghui_core::{Lang, Scope};
 use shanghui_files::{Located, Table};
-use shanghui_store::{Db, StoreError, analysis, campaigns, orgs, review, rulesets, templates};
+use shanghui_store::{Db, StoreError, review, rulesets, templates};
 
 use crate::org::actor;
 
@@ -221,149 +219,9 @@ pub async fn review(db: &Db, action: ReviewAction, lang: Lang) -> Result<ExitCod
     Ok(ExitCode::SUCCESS)
 }
 
-/// The analysis as tables: by rule (with last year), by unit below, by category, the units with
-/// problems, the conclusions.
+/// The analysis as tables: by rule (with last year and the change), by unit below, by category,
+/// the units with problems, the conclusions, by item. Built by the web's problem analysis, so the
+/// page, its export and this command give the same numbers.
 async fn tables(db: &Db, campaign: i64, node: Option<i64>, lang: Lang) -> Result<Vec<Table>> {
-    let all = Scope::all();
-    let c = campaigns::get(db, &all, campaign).await?;
-    let node = orgs::require(db, &all, node.unwrap_or(c.organization_id)).await?;
-    let t = templates::get(db, c.template_id).await?;
-    let rules = rulesets::current(db, &t.form_id).await?;
-    let submitted = campaigns::rates(db, &all, &c, &node).await?.rates.submitted;
-    let h = |keys: &[&str]| {
-        keys.iter()
-            .map(|k| lang.t(k).to_string())
-            .collect::<Vec<_>>()
-    };
-    let share = |n: i64, of: i64| percent((of > 0).then(|| n as f64 / of as f64));
-
-    let by_rule = analysis::by_rule(db, &all, &c, &node).await?;
-    let rule_rows = by_rule
-        .iter()
-        .map(|r| {
-            let name = match (&r.rule_code, &r.trigger) {
-                (Some(code), _) => rules
-                    .iter()
-                    .find(|s| &s.rule.code == code)
-                    .map(|s| s.rule.name(lang).to_string())
-                    .unwrap_or_else(|| code.clone()),
-                (None, Some(tr)) => Trigger::find(tr)
-                    .map(|t| t.label(lang).to_string())
-                    .unwrap_or_else(|| tr.clone()),
-                _ => String::new(),
-            };
-            vec![
-                r.rule_code
-                    .clone()
-                    .or(r.trigger.clone())
-                    .unwrap_or_default(),
-                name,
-                r.severity.label(lang).to_string(),
-                r.reports.to_string(),
-                share(r.reports, submitted),
-                r.last_year.map(|n| n.to_string()).unwrap_or_default(),
-            ]
-        })
-        .collect();
-    let part_rows = |parts: Vec<analysis::PartCount>, by_category: bool| -> Vec<Vec<String>> {
-        parts
-            .into_iter()
-            .map(|p| {
-                let name = if by_category {
-                    p.category
-                        .map(|c| c.label(lang).to_string())
-                        .unwrap_or_else(|| lang.t("review.no_category").to_string())
-                } else {
-                    p.name.clone()
-                };
-                vec![
-                    name,
-                    p.submitted.to_string(),
-                    p.with_problems.to_string(),
-                    percent(p.share()),
-                    p.findings.to_string(),
-                ]
-            })
-            .collect()
-    };
-    let by_child = part_rows(analysis::by_child(db, &all, &c, &node).await?, false);
-    let by_category = part_rows(analysis::by_category(db, &all, &c, &node).await?, true);
-    let units = analysis::units(db, &all, &c, &node, i64::MAX)
-        .await?
-        .into_iter()
-        .map(|u| {
-            vec![
-                u.id.to_string(),
-                u.name,
-                u.findings.to_string(),
-                u.codes,
-                u.conclusion
-                    .map(|c| c.label(lang).to_string())
-                    .unwrap_or_default(),
-            ]
-        })
-        .collect();
-    let conclusions = analysis::conclusions(db, &all, &c, &node)
-        .await?
-        .into_iter()
-        .map(|(c, n)| {
-            vec![
-                c.map(|c| c.label(lang).to_string())
-                    .unwrap_or_else(|| lang.t("review.not_concluded").to_string()),
-                n.to_string(),
-                share(n, submitted),
-            ]
-        })
-        .collect();
-    let part_header = h(&[
-        "review.col_part",
-        "review.col_submitted",
-        "review.col_with_problems",
-        "review.col_share",
-        "review.col_findings",
-    ]);
-    Ok(vec![
-        Table {
-            sheet: lang.t("review.sheet_rules").to_string(),
-            header: h(&[
-                "review.col_code",
-                "review.col_rule",
-                "review.col_severity",
-                "review.col_reports",
-                "review.col_share",
-                "review.col_last_year",
-            ]),
-            rows: rule_rows,
-        },
-        Table {
-            sheet: lang.t("review.sheet_children").to_string(),
-            header: part_header.clone(),
-            rows: by_child,
-        },
-        Table {
-            sheet: lang.t("review.sheet_categories").to_string(),
-            header: part_header,
-            rows: by_category,
-        },
-        Table {
-            sheet: lang.t("review.sheet_units").to_string(),
-            header: h(&[
-                "common.id",
-                "field.name",
-                "review.col_findings",
-                "review.col_codes",
-                "review.col_conclusion",
-            ]),
-            rows: units,
-        },
-        Table {
-            sheet: lang.t("review.sheet_conclusions").to_string(),
-            header: h(&[
-                "review.col_conclusion",
-                "review.col_reports",
-                "review.col_share",
-            ]),
-            rows: conclusions,
-        },
-    ])
+    Ok(shanghui_web::review_tables(db, &Scope::all(), campaign, node, lang).await?)
 }

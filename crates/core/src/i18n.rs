@@ -113,6 +113,8 @@ pub enum Param {
     Key(&'static str),
     /// A whole message inside another, e.g. an item's problem inside "row 5: …".
     Msg(Box<Msg>),
+    /// Text that staff wrote in both languages (a rule's name): (Chinese, English).
+    Both(String, String),
 }
 
 impl Msg {
@@ -130,6 +132,12 @@ impl Msg {
         self.params.push((name, Param::Key(key)));
         self
     }
+    /// Text given in both languages, shown in the reader's.
+    pub fn with_both(mut self, name: &'static str, zh: &str, en: &str) -> Self {
+        self.params
+            .push((name, Param::Both(zh.to_string(), en.to_string())));
+        self
+    }
     pub fn with_msg(mut self, name: &'static str, msg: Msg) -> Self {
         self.params.push((name, Param::Msg(Box::new(msg))));
         self
@@ -142,6 +150,13 @@ impl Msg {
                 Param::Text(t) => (*k, std::borrow::Cow::Borrowed(t.as_str())),
                 Param::Key(key) => (*k, std::borrow::Cow::Borrowed(lang.t(key))),
                 Param::Msg(m) => (*k, std::borrow::Cow::Owned(m.render(lang))),
+                Param::Both(zh, en) => (
+                    *k,
+                    std::borrow::Cow::Borrowed(match lang {
+                        Lang::ZhCn => zh.as_str(),
+                        Lang::En => en.as_str(),
+                    }),
+                ),
             })
             .collect();
         let p: Vec<(&str, &str)> = rendered.iter().map(|(k, v)| (*k, v.as_ref())).collect();

@@ -31,19 +31,17 @@ impl BatchWrites for Sqlite {
     }
 
     /// Safe because the transaction holds SQLite's single write lock.
-    fn reserve<'a>(
-        tx: &'a mut Transaction<'static, Sqlite>,
+    async fn reserve(
+        tx: &mut Transaction<'static, Sqlite>,
         table: &'static str,
         column: &'static str,
         n: usize,
-    ) -> impl Future<Output = Result<Vec<i64>>> + Send + 'a {
-        async move {
-            let sql = format!("select coalesce(max({column}), 0) + 1 from {table}");
-            let base: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
-                .fetch_one(&mut **tx)
-                .await?;
-            Ok((0..n as i64).map(|i| base + i).collect())
-        }
+    ) -> Result<Vec<i64>> {
+        let sql = format!("select coalesce(max({column}), 0) + 1 from {table}");
+        let base: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+            .fetch_one(&mut **tx)
+            .await?;
+        Ok((0..n as i64).map(|i| base + i).collect())
     }
 }
 
@@ -53,20 +51,18 @@ impl BatchWrites for Postgres {
     }
 
     /// From the identity column's sequence.
-    fn reserve<'a>(
-        tx: &'a mut Transaction<'static, Postgres>,
+    async fn reserve(
+        tx: &mut Transaction<'static, Postgres>,
         table: &'static str,
         column: &'static str,
         n: usize,
-    ) -> impl Future<Output = Result<Vec<i64>>> + Send + 'a {
-        async move {
-            let sql = format!(
-                "select nextval(pg_get_serial_sequence('{table}', '{column}')) from generate_series(1, $1)"
-            );
-            Ok(sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
-                .bind(n as i64)
-                .fetch_all(&mut **tx)
-                .await?)
-        }
+    ) -> Result<Vec<i64>> {
+        let sql = format!(
+            "select nextval(pg_get_serial_sequence('{table}', '{column}')) from generate_series(1, $1)"
+        );
+        Ok(sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+            .bind(n as i64)
+            .fetch_all(&mut **tx)
+            .await?)
     }
 }

@@ -329,8 +329,8 @@ async fn previous_answers(db: &Db, ids: &[i64], year: i32) -> Result<HashMap<i64
             q.build_query_as().fetch_all(p).await
         })?;
         for (org, tid, json) in rows {
-            if !templates_seen.contains_key(&tid) {
-                templates_seen.insert(tid, templates::get(db, tid).await?);
+            if let std::collections::hash_map::Entry::Vacant(e) = templates_seen.entry(tid) {
+                e.insert(templates::get(db, tid).await?);
             }
             if let Some(j) = json {
                 let a = from_json(&templates_seen[&tid], &j).map_err(StoreError::Corrupt)?;
@@ -445,8 +445,12 @@ pub async fn blocking_problems(
         .map(|(_, r)| {
             let item = r.items.first().cloned().unwrap_or_default();
             let msg = Msg::new("review.submit_blocked")
-                .with("name", &r.rule.name_zh)
-                .with("instruction", &r.rule.instruction_zh);
+                .with_both("name", &r.rule.name_zh, &r.rule.name_en)
+                .with_both(
+                    "instruction",
+                    &r.rule.instruction_zh,
+                    &r.rule.instruction_en,
+                );
             (item, msg)
         })
         .collect())

@@ -81,6 +81,25 @@ impl Viewer {
             Err(AppError::Forbidden)
         }
     }
+    /// A federation-side reader of the reports (not a chamber, not a third party): problem
+    /// analysis and rule sets are theirs to read.
+    pub fn staff_reader(&self) -> bool {
+        self.can(Permission::ViewReports) && self.role() != Role::ChamberSecretary
+    }
+    /// May read the review rules (shared by every federation, like templates): reviewers, rule
+    /// authors and federation staff.
+    pub fn reads_rules(&self) -> bool {
+        self.can(Permission::Review) || self.can(Permission::ManageRules) || self.staff_reader()
+    }
+    /// May read a campaign's problem analysis in scope. A third-party reviewer has no dashboards.
+    pub fn analyses(&self) -> bool {
+        self.staff_reader() && self.role() != Role::Reviewer
+    }
+    /// May run the rules over a campaign's reports in scope: staff who manage campaigns or review.
+    pub fn runs_review(&self) -> bool {
+        self.role() != Role::Reviewer
+            && (self.can(Permission::ManageCampaigns) || self.can(Permission::Review))
+    }
     /// What the navigation shows.
     pub fn me(&self, lang: Lang, csrf: &Token) -> Me {
         Me {
@@ -92,6 +111,9 @@ impl Viewer {
             transfer: self.can(Permission::TransferRegistry),
             edit: self.can(Permission::EditRegistry),
             reports: self.can(Permission::ViewReports),
+            review: self.can(Permission::Review),
+            rules: self.reads_rules(),
+            analysis: self.analyses(),
         }
     }
 }
@@ -109,6 +131,12 @@ pub struct Me {
     pub edit: bool,
     /// Annual reports and campaigns (the 年报 link).
     pub reports: bool,
+    /// Reviews reports (the 审查 link: a reviewer's queue, staff's campaigns to review).
+    pub review: bool,
+    /// Reads the review rules.
+    pub rules: bool,
+    /// Reads a campaign's problem analysis.
+    pub analysis: bool,
 }
 
 pub fn client_ip(parts: &Parts) -> Option<IpAddr> {

@@ -24,6 +24,7 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 pub use error::AppError;
+pub use pages::analysis::review_tables;
 
 /// Largest upload accepted (an import workbook).
 pub const MAX_UPLOAD_BYTES: usize = 20 * 1024 * 1024;
@@ -109,6 +110,24 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/templates/{id}/template.xlsx"),
     ("GET", "/templates/{id}/edit"),
     ("POST", "/templates/{id}/edit"),
+    ("GET", "/reviews"),
+    ("GET", "/campaigns/{id}/reports/{org}/review"),
+    ("POST", "/campaigns/{id}/reports/{org}/review/decide"),
+    ("POST", "/campaigns/{id}/reports/{org}/review/add"),
+    ("POST", "/campaigns/{id}/reports/{org}/review/comment"),
+    ("POST", "/campaigns/{id}/reports/{org}/review/conclude"),
+    ("POST", "/campaigns/{id}/reports/{org}/review/run"),
+    ("GET", "/campaigns/{id}/review"),
+    ("POST", "/campaigns/{id}/review/run"),
+    ("POST", "/campaigns/{id}/review/assign"),
+    ("GET", "/campaigns/{id}/review.xlsx"),
+    ("GET", "/rules"),
+    ("GET", "/rules.xlsx"),
+    ("GET", "/rules/edit"),
+    ("POST", "/rules/edit"),
+    ("POST", "/rules/retire"),
+    ("POST", "/rules/import"),
+    ("POST", "/rules/conclusions"),
 ];
 
 /// The whole application as a router, for `serve` and for tests.
@@ -123,7 +142,7 @@ pub fn app(state: AppState) -> Router {
         ),
     ];
     let mut router = Router::new()
-        .route("/", get(pages::tree::home))
+        .route("/", get(pages::review::home))
         .route("/healthz", get(pages::health))
         .route("/static/app.css", get(pages::stylesheet))
         .route("/lang/{tag}", get(lang::switch))
@@ -218,6 +237,47 @@ pub fn app(state: AppState) -> Router {
             "/templates/{id}/edit",
             get(pages::template_edit::edit_page).post(pages::template_edit::edit_save),
         )
+        .route("/reviews", get(pages::review::reviews))
+        .route(
+            "/campaigns/{id}/reports/{org}/review",
+            get(pages::review::page),
+        )
+        .route(
+            "/campaigns/{id}/reports/{org}/review/decide",
+            post(pages::review::decide),
+        )
+        .route(
+            "/campaigns/{id}/reports/{org}/review/add",
+            post(pages::review::add),
+        )
+        .route(
+            "/campaigns/{id}/reports/{org}/review/comment",
+            post(pages::review::comment),
+        )
+        .route(
+            "/campaigns/{id}/reports/{org}/review/conclude",
+            post(pages::review::conclude),
+        )
+        .route(
+            "/campaigns/{id}/reports/{org}/review/run",
+            post(pages::review::run),
+        )
+        .route("/campaigns/{id}/review", get(pages::analysis::page))
+        .route("/campaigns/{id}/review/run", post(pages::analysis::run))
+        .route(
+            "/campaigns/{id}/review/assign",
+            post(pages::analysis::assign),
+        )
+        .route("/campaigns/{id}/review.xlsx", get(pages::analysis::export))
+        .route("/rules", get(pages::rules::list))
+        .route("/rules.xlsx", get(pages::rules::download_xlsx))
+        .route(
+            "/rules/edit",
+            get(pages::rules::edit).post(pages::rules::save),
+        )
+        .route("/rules/retire", post(pages::rules::retire))
+        .route("/rules/import", post(pages::rules::upload))
+        .route("/rules/conclusions", post(pages::rules::conclusions))
         .fallback(pages::not_found)
         .with_state(state)
         .layer(axum::middleware::from_fn(error::render))

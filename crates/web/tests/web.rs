@@ -4,9 +4,10 @@
 //! signed-in user: the tests sign in through the form (see `support::login`).
 //!
 //! Every test has its own database and its own server. The access matrix (access.rs and
-//! tests/access.tsv), accounts and sessions (accounts.rs), the audit log (audit.rs) and the
-//! annual-report pages (reports.rs, and reports_browser.rs in Chromium) have modules of their
-//! own.
+//! tests/access.tsv), accounts and sessions (accounts.rs), the audit log (audit.rs), the
+//! annual-report pages (reports.rs, and reports_browser.rs in Chromium) and the review pages
+//! (review.rs: findings, decisions, conclusions, third-party reviewers, rules, the problem
+//! analysis; review_browser.rs in Chromium) have modules of their own.
 
 #[path = "web/access.rs"]
 mod access;
@@ -20,6 +21,10 @@ mod browser;
 mod reports;
 #[path = "web/reports_browser.rs"]
 mod reports_browser;
+#[path = "web/review.rs"]
+mod review;
+#[path = "web/review_browser.rs"]
+mod review_browser;
 #[path = "web/support.rs"]
 mod support;
 

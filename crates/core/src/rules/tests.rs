@@ -577,7 +577,7 @@ fn assert_known(m: &Msg) {
                 assert!(crate::i18n::keys(Lang::ZhCn).contains(k), "{k}")
             }
             crate::i18n::Param::Msg(m) => assert_known(m),
-            crate::i18n::Param::Text(_) => {}
+            crate::i18n::Param::Text(_) | crate::i18n::Param::Both(..) => {}
         }
     }
 }

@@ -1,11 +1,14 @@
 //! Page handlers and the view models their templates read.
 
+pub mod analysis;
 pub mod audit;
 pub mod campaigns;
 pub mod dashboard;
 pub mod form;
 pub mod report_import;
 pub mod reports;
+pub mod review;
+pub mod rules;
 pub mod search;
 pub mod template_edit;
 pub mod templates;

@@ -290,6 +290,17 @@ async fn access_matrix() {
         let n = s.name();
         let w = seed_world(&s.db).await;
         let campaigns = seed_campaigns(&s.db, &w).await;
+        // The third-party reviewer has the inside report, and nothing else.
+        shanghui_store::review::assign(
+            &s.db,
+            &shanghui_core::Scope::all(),
+            campaigns.fuzhou,
+            &[w.t.chamber],
+            Some(w.reviewer.id),
+            &shanghui_store::Actor::system("seed"),
+        )
+        .await
+        .expect("assignment");
         let readers = readers(&w, &s, &campaigns);
         // Each role signs in through the form once; a session that a sign-out rule ends is
         // replaced by one made in the store (no password check, no rate limit).
