@@ -1,0 +1,1 @@
+//! CROSSTABS, T-TEST, ONEWAY against PSPP and scipy.
