@@ -203,16 +203,25 @@ impl DivisionIndex {
     /// The names from the province down, e.g. `福建省 / 福州市 / 鼓楼区`; placeholders such as
     /// 市辖区 are left out.
     pub fn full_name(&self, code: &DivisionCode) -> String {
-        let mut names = Vec::new();
+        self.chain(code)
+            .iter()
+            .map(|d| d.name.as_str())
+            .collect::<Vec<_>>()
+            .join(" / ")
+    }
+
+    /// The division and its ancestors from the province down, placeholders left out.
+    pub fn chain(&self, code: &DivisionCode) -> Vec<&Division> {
+        let mut out = Vec::new();
         let mut cur = self.get(code);
         while let Some(d) = cur {
             if !d.placeholder {
-                names.push(d.name.as_str());
+                out.push(d);
             }
             cur = d.parent.as_ref().and_then(|p| self.get(p));
         }
-        names.reverse();
-        names.join(" / ")
+        out.reverse();
+        out
     }
 }
 

@@ -19,6 +19,7 @@ pub mod registry;
 pub mod reports;
 pub mod review;
 pub mod rulesets;
+pub mod statdata;
 pub mod templates;
 pub mod testing;
 

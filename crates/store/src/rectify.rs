@@ -247,6 +247,8 @@ pub struct Filter {
     pub open: bool,
     /// Only open notices past their deadline.
     pub overdue: bool,
+    /// Only closed notices.
+    pub closed: bool,
     pub limit: i64,
 }
 
@@ -267,6 +269,9 @@ pub async fn list(db: &Db, scope: &Scope, f: &Filter) -> Result<Vec<NoticeRow>> 
         }
         if f.overdue {
             q.push(" and n.deadline < ").push_bind(today());
+        }
+        if f.closed {
+            q.push(" and n.status = 'closed'");
         }
         q.push(" order by case when n.status = 'closed' then 1 else 0 end, n.deadline, n.notice_id limit ")
             .push_bind(if f.limit > 0 { f.limit } else { 1_000 });
@@ -496,6 +501,11 @@ async fn write_notices(
             }
             q.push(")");
             q.build().execute(&mut *tx).await?;
+        }
+        // New notices move the campaign's rectification figures: kept figures are stale now.
+        if let Some(f) = found.first() {
+            sqlx::query("update campaign set generation = generation + 1 where campaign_id = $1")
+                .bind(f.campaign_id).execute(&mut *tx).await?;
         }
         tx.commit().await?;
         Ok::<_, StoreError>(ids)

@@ -344,6 +344,39 @@ async fn review_workflow_on_every_backend() {
             concl,
             vec![(None, 2), (Some(Conclusion::BasicallyQualified), 1)]
         );
+        // The campaign as a statistics data set: one case per submitted report, labelled.
+        use shanghui_store::statdata::{Selection, campaign_dataset};
+        let ds = campaign_dataset(
+            db,
+            &all,
+            &c,
+            &Selection::default(),
+            shanghui_core::Lang::ZhCn,
+        )
+        .await
+        .unwrap();
+        assert_eq!(ds.cases(), 3);
+        let (v, col) = ds.var("general_assembly").unwrap();
+        assert_eq!(v.label.as_deref(), Some("年度召开会员（代表）大会次数"));
+        assert!(
+            matches!(col, shanghui_stats::Column::Num(xs) if xs.iter().filter(|x| **x == 0.0).count() == 1)
+        );
+        let (v, _) = ds.var("party_org").unwrap();
+        assert_eq!(v.value_label(&shanghui_stats::Value::Num(1.0)), Some("是"));
+        let (_, prov) = ds.var("province").unwrap();
+        assert_eq!(prov, &shanghui_stats::Column::Str(vec!["福建省".into(); 3]));
+        let only = Selection {
+            conclusion: Some(Conclusion::BasicallyQualified),
+            ..Default::default()
+        };
+        assert_eq!(
+            campaign_dataset(db, &all, &c, &only, shanghui_core::Lang::ZhCn)
+                .await
+                .unwrap()
+                .cases(),
+            1
+        );
+
         // A Xiamen user sees none of Fuzhou's findings.
         let xm = orgs::require(db, &all, tr.xiamen).await.unwrap();
         let xm_scope = Scope::subtree(xm.path.clone());
