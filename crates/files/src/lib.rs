@@ -20,15 +20,18 @@
 
 mod cfb;
 mod csv_in;
+mod dataset;
 mod grid;
 mod guard;
 mod located;
 mod read;
 mod report;
 mod rules;
+mod sav;
 mod template;
 mod write;
 
+pub use dataset::read_dataset;
 pub use guard::MAX_SHEETS;
 pub use located::{Located, column_letter};
 pub use read::{RegistryRow, read_registry};
@@ -37,6 +40,11 @@ pub use report::{
     write_reports_rows_xlsx, write_reports_sheets_xlsx,
 };
 pub use rules::{read_rules_workbook, write_rules_xlsx};
+pub use sav::{
+    MAX_NAME_BYTES, MAX_STRING_MISSING_BYTES, MAX_STRING_WIDTH, MAX_VALUE_LABEL_BYTES,
+    MAX_VARIABLE_LABEL_BYTES, SavError, SavOptions, is_valid_name, read_sav, spss_names, write_sav,
+    write_sav_with, write_sps,
+};
 pub use shanghui_core::Severity;
 pub use template::{read_template_workbook, write_template_xlsx};
 pub use write::{

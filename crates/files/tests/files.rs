@@ -727,6 +727,9 @@ mod reports;
 /// Review rule sets as workbooks: tests/rules/mod.rs.
 mod rules;
 
+/// SPSS system files and data sets for statistics: tests/sav/mod.rs.
+mod sav;
+
 /// Annual-report templates as XLSForm-style workbooks.
 mod template_workbooks {
     use super::*;
