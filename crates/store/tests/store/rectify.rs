@@ -9,10 +9,10 @@ use shanghui_core::review::{Conclusion, FindingStatus};
 use shanghui_core::template::Value;
 use shanghui_store::campaigns::{self, NewCampaign};
 use shanghui_store::rectify::{self, Filter, Issue};
-use shanghui_store::{Actor, StoreError, orgs, registry, reports, review, templates, testing};
+use shanghui_store::{Actor, StoreError, orgs, reports, review, templates, testing};
 
-use super::reports::answers;
-use super::{chamber, day, owned, tree};
+use super::reports::{answers, chambers};
+use super::{day, tree};
 
 fn pdf() -> (String, Vec<u8>) {
     ("整改报告.pdf".into(), b"%PDF-1.7\n% evidence\n".to_vec())
@@ -26,28 +26,17 @@ async fn rectification_loop_on_every_backend() {
         let a = Actor::system("test");
         let all = Scope::all();
         let tr = tree(db, &d).await;
-        let mut ids = Vec::new();
-        for (i, (parent, div)) in [
-            (tr.gulou, "350102"),
-            (tr.gulou, "350102"),
-            (tr.xiamen, "350200"),
-        ]
-        .into_iter()
-        .enumerate()
-        {
-            let c = shanghui_core::org::parse_org(
-                &owned(chamber(&format!("整改商会{i}"), div)),
-                &d,
-                day(2025, 6, 1),
-            )
-            .unwrap();
-            ids.push(
-                registry::create(db, &all, Some(parent), &c, &a)
-                    .await
-                    .unwrap()
-                    .id,
-            );
-        }
+        let ids = chambers(
+            db,
+            &d,
+            "整改商会",
+            &[
+                (tr.gulou, "350102"),
+                (tr.gulou, "350102"),
+                (tr.xiamen, "350200"),
+            ],
+        )
+        .await;
         let tid = templates::ensure_sample(db, &a).await.unwrap();
         let c = campaigns::open(
             db,

@@ -52,6 +52,32 @@ pub(crate) fn answers(members: i64) -> Answers {
     a
 }
 
+/// Chambers named `{prefix}0`, `{prefix}1`, … under the given parents (with their divisions).
+pub(crate) async fn chambers(
+    db: &shanghui_store::Db,
+    d: &shanghui_core::DivisionIndex,
+    prefix: &str,
+    at: &[(i64, &str)],
+) -> Vec<i64> {
+    let mut ids = Vec::new();
+    for (i, (parent, div)) in at.iter().enumerate() {
+        let c = shanghui_core::org::parse_org(
+            &owned(chamber(&format!("{prefix}{i}"), div)),
+            d,
+            day(2025, 6, 1),
+        )
+        .unwrap();
+        let a = Actor::system("test");
+        ids.push(
+            registry::create(db, &Scope::all(), Some(*parent), &c, &a)
+                .await
+                .unwrap()
+                .id,
+        );
+    }
+    ids
+}
+
 #[tokio::test]
 async fn campaign_and_report_workflow_on_every_backend() {
     let d = shanghui_core::DivisionIndex::shipped();
@@ -60,29 +86,18 @@ async fn campaign_and_report_workflow_on_every_backend() {
         let a = Actor::system("test");
         let all = Scope::all();
         let tr = tree(db, &d).await;
-        let mut ids = Vec::new();
-        for (i, (parent, div)) in [
-            (tr.gulou, "350102"),
-            (tr.gulou, "350102"),
-            (tr.fuzhou, "350100"),
-            (tr.xiamen, "350200"),
-        ]
-        .into_iter()
-        .enumerate()
-        {
-            let c = shanghui_core::org::parse_org(
-                &owned(chamber(&format!("测试商会{i}"), div)),
-                &d,
-                day(2025, 6, 1),
-            )
-            .unwrap();
-            ids.push(
-                registry::create(db, &all, Some(parent), &c, &a)
-                    .await
-                    .unwrap()
-                    .id,
-            );
-        }
+        let ids = chambers(
+            db,
+            &d,
+            "测试商会",
+            &[
+                (tr.gulou, "350102"),
+                (tr.gulou, "350102"),
+                (tr.fuzhou, "350100"),
+                (tr.xiamen, "350200"),
+            ],
+        )
+        .await;
         let tid = templates::ensure_sample(db, &a).await.unwrap();
         assert_eq!(templates::ensure_sample(db, &a).await.unwrap(), tid);
         assert_eq!(templates::get(db, tid).await.unwrap(), sample());

@@ -16,8 +16,8 @@ use shanghui_store::{
     Actor, StoreError, accounts, analysis, orgs, registry, review, rulesets, templates, testing,
 };
 
-use super::reports::answers;
-use super::{chamber, day, owned, tree};
+use super::reports::{answers, chambers};
+use super::{day, tree};
 
 #[tokio::test]
 async fn review_workflow_on_every_backend() {
@@ -27,28 +27,17 @@ async fn review_workflow_on_every_backend() {
         let a = Actor::system("test");
         let all = Scope::all();
         let tr = tree(db, &d).await;
-        let mut ids = Vec::new();
-        for (i, (parent, div)) in [
-            (tr.gulou, "350102"),
-            (tr.gulou, "350102"),
-            (tr.xiamen, "350200"),
-        ]
-        .into_iter()
-        .enumerate()
-        {
-            let c = shanghui_core::org::parse_org(
-                &owned(chamber(&format!("审查商会{i}"), div)),
-                &d,
-                day(2025, 6, 1),
-            )
-            .unwrap();
-            ids.push(
-                registry::create(db, &all, Some(parent), &c, &a)
-                    .await
-                    .unwrap()
-                    .id,
-            );
-        }
+        let ids = chambers(
+            db,
+            &d,
+            "审查商会",
+            &[
+                (tr.gulou, "350102"),
+                (tr.gulou, "350102"),
+                (tr.xiamen, "350200"),
+            ],
+        )
+        .await;
         let tid = templates::ensure_sample(db, &a).await.unwrap();
         let form = templates::get(db, tid).await.unwrap().form_id;
         assert!(rulesets::current(db, &form).await.unwrap().len() >= 40);
