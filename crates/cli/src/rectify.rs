@@ -6,8 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 use clap::Subcommand;
-use shanghui_core::rectify::{Stats, status_label};
-use shanghui_core::report::percent;
+use shanghui_core::rectify::status_label;
 use shanghui_core::{Lang, Scope, value};
 use shanghui_files::Table;
 use shanghui_store::rectify::{self, Filter, Issue};
@@ -84,36 +83,6 @@ async fn node_of(
             .ok_or(StoreError::NotFound)?,
     };
     Ok(orgs::require(db, &all, id).await?)
-}
-
-fn stats_cells(s: &Stats) -> Vec<String> {
-    vec![
-        s.issued.to_string(),
-        s.closed.to_string(),
-        percent(s.closure_rate()),
-        percent(s.on_time_rate()),
-        s.average_days()
-            .map(|d| format!("{d:.1}"))
-            .unwrap_or_else(|| "—".into()),
-        s.overdue.to_string(),
-    ]
-}
-
-fn stats_header(first: &str, lang: Lang) -> Vec<String> {
-    std::iter::once(lang.t(first).to_string())
-        .chain(
-            [
-                "rectify.col_issued",
-                "rectify.col_closed",
-                "rectify.col_closure_rate",
-                "rectify.col_on_time_rate",
-                "rectify.col_average_days",
-                "rectify.col_overdue",
-            ]
-            .iter()
-            .map(|k| lang.t(k).to_string()),
-        )
-        .collect()
 }
 
 pub async fn run(db: &Db, action: RectifyAction, lang: Lang) -> Result<ExitCode> {
@@ -215,100 +184,14 @@ pub async fn run(db: &Db, action: RectifyAction, lang: Lang) -> Result<ExitCode>
     Ok(ExitCode::SUCCESS)
 }
 
-/// The figures as tables: the node and its children, by rule, by category, then every notice.
+/// The figures as tables (the node and its children, by rule, by category, then every notice):
+/// the web's export builds the same, from the same function.
 async fn tables(
     db: &Db,
     campaign: Option<i64>,
     node: Option<i64>,
     lang: Lang,
 ) -> Result<Vec<Table>> {
-    let all = Scope::all();
     let node = node_of(db, campaign, node).await?;
-    let s = rectify::stats(db, &all, &node, campaign).await?;
-    let mut by_child = vec![
-        std::iter::once(node.record.name.clone())
-            .chain(stats_cells(&s.stats))
-            .collect::<Vec<_>>(),
-    ];
-    by_child.extend(s.children.iter().map(|c| {
-        std::iter::once(format!("  {}", c.name))
-            .chain(stats_cells(&c.stats))
-            .collect()
-    }));
-    let by_rule = rectify::stats_by_rule(db, &all, &node, campaign)
-        .await?
-        .into_iter()
-        .map(|(code, s)| std::iter::once(code).chain(stats_cells(&s)).collect())
-        .collect();
-    let by_category = rectify::stats_by_category(db, &all, &node, campaign)
-        .await?
-        .into_iter()
-        .map(|p| {
-            let name = p
-                .category
-                .map(|c| c.label(lang).to_string())
-                .unwrap_or_else(|| lang.t("review.no_category").to_string());
-            std::iter::once(name).chain(stats_cells(&p.stats)).collect()
-        })
-        .collect();
-    let today = value::china_date(chrono::Utc::now());
-    let scope = Scope::subtree(node.path.clone());
-    let notices = rectify::list(
-        db,
-        &scope,
-        &Filter {
-            campaign_id: campaign,
-            limit: i64::MAX,
-            ..Default::default()
-        },
-    )
-    .await?
-    .into_iter()
-    .map(|n| {
-        vec![
-            n.notice_id.to_string(),
-            n.org_name.clone(),
-            n.year.to_string(),
-            n.issued_on.to_string(),
-            n.deadline.to_string(),
-            status_label(n.status(), n.overdue(today), lang),
-            n.open_items.to_string(),
-            n.closed_on.map(|d| d.to_string()).unwrap_or_default(),
-        ]
-    })
-    .collect();
-    Ok(vec![
-        Table {
-            sheet: lang.t("rectify.sheet_units").to_string(),
-            header: stats_header("review.col_part", lang),
-            rows: by_child,
-        },
-        Table {
-            sheet: lang.t("rectify.sheet_rules").to_string(),
-            header: stats_header("review.col_code", lang),
-            rows: by_rule,
-        },
-        Table {
-            sheet: lang.t("rectify.sheet_categories").to_string(),
-            header: stats_header("review.col_part", lang),
-            rows: by_category,
-        },
-        Table {
-            sheet: lang.t("rectify.sheet_notices").to_string(),
-            header: [
-                "common.id",
-                "field.name",
-                "rectify.col_year",
-                "rectify.col_issued_on",
-                "rectify.col_deadline",
-                "rectify.col_status",
-                "rectify.col_open_items",
-                "rectify.col_closed_on",
-            ]
-            .iter()
-            .map(|k| lang.t(k).to_string())
-            .collect(),
-            rows: notices,
-        },
-    ])
+    Ok(shanghui_web::rectify_tables(db, &Scope::all(), &node, campaign, lang).await?)
 }

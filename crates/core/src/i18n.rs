@@ -28,6 +28,7 @@ const ZH: &[&str] = &[
     include_str!("../i18n/zh-CN.review.txt"),
     include_str!("../i18n/zh-CN.review-web.txt"),
     include_str!("../i18n/zh-CN.rectify.txt"),
+    include_str!("../i18n/zh-CN.rectify-web.txt"),
 ];
 const EN: &[&str] = &[
     include_str!("../i18n/en.txt"),
@@ -40,6 +41,7 @@ const EN: &[&str] = &[
     include_str!("../i18n/en.review.txt"),
     include_str!("../i18n/en.review-web.txt"),
     include_str!("../i18n/en.rectify.txt"),
+    include_str!("../i18n/en.rectify-web.txt"),
 ];
 
 static CATALOGUES: LazyLock<[HashMap<&'static str, &'static str>; 2]> =

@@ -114,6 +114,8 @@ impl Viewer {
             review: self.can(Permission::Review),
             rules: self.reads_rules(),
             analysis: self.analyses(),
+            notices: self.can(Permission::ViewReports),
+            issue_bulk: self.can(Permission::ManageCampaigns) && self.can(Permission::Review),
         }
     }
 }
@@ -137,6 +139,10 @@ pub struct Me {
     pub rules: bool,
     /// Reads a campaign's problem analysis.
     pub analysis: bool,
+    /// Reads rectification notices and their figures (the 整改 link).
+    pub notices: bool,
+    /// Issues rectification notices in bulk (for a node and a rule).
+    pub issue_bulk: bool,
 }
 
 pub fn client_ip(parts: &Parts) -> Option<IpAddr> {

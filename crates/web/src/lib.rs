@@ -25,6 +25,7 @@ use tower_http::trace::TraceLayer;
 
 pub use error::AppError;
 pub use pages::analysis::review_tables;
+pub use pages::rectify_stats::rectify_tables;
 
 /// Largest upload accepted (an import workbook).
 pub const MAX_UPLOAD_BYTES: usize = 20 * 1024 * 1024;
@@ -40,6 +41,8 @@ pub struct AppState {
     pub limiter: Arc<auth::RateLimiter>,
     /// Reporting rates computed for a campaign's current generation.
     pub rates: Arc<cache::RatesCache>,
+    /// Rectification figures computed for a campaign's current generation and day.
+    pub rectify: Arc<pages::rectify_stats::FiguresCache>,
 }
 
 impl AppState {
@@ -51,6 +54,7 @@ impl AppState {
             secure_cookies: false,
             limiter: Arc::default(),
             rates: Arc::default(),
+            rectify: Arc::default(),
         })
     }
 }
@@ -128,6 +132,20 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/rules/retire"),
     ("POST", "/rules/import"),
     ("POST", "/rules/conclusions"),
+    ("GET", "/campaigns/{id}/reports/{org}/notices"),
+    ("POST", "/campaigns/{id}/reports/{org}/notices"),
+    ("GET", "/campaigns/{id}/notices"),
+    ("POST", "/campaigns/{id}/notices"),
+    ("GET", "/campaigns/{id}/rectify"),
+    ("GET", "/campaigns/{id}/rectify.xlsx"),
+    ("GET", "/notices"),
+    ("GET", "/notices.xlsx"),
+    ("GET", "/notices/{id}"),
+    ("POST", "/notices/{id}/respond"),
+    ("POST", "/notices/{id}/submit"),
+    ("POST", "/notices/{id}/verify"),
+    ("POST", "/notices/{id}/extend"),
+    ("GET", "/notices/{id}/evidence/{file}"),
 ];
 
 /// The whole application as a router, for `serve` and for tests.
@@ -278,6 +296,30 @@ pub fn app(state: AppState) -> Router {
         .route("/rules/retire", post(pages::rules::retire))
         .route("/rules/import", post(pages::rules::upload))
         .route("/rules/conclusions", post(pages::rules::conclusions))
+        .route(
+            "/campaigns/{id}/reports/{org}/notices",
+            get(pages::rectify::issue_form).post(pages::rectify::issue),
+        )
+        .route(
+            "/campaigns/{id}/notices",
+            get(pages::rectify::bulk_form).post(pages::rectify::bulk_issue),
+        )
+        .route("/campaigns/{id}/rectify", get(pages::rectify_stats::page))
+        .route(
+            "/campaigns/{id}/rectify.xlsx",
+            get(pages::rectify_stats::export),
+        )
+        .route("/notices", get(pages::rectify::list))
+        .route("/notices.xlsx", get(pages::rectify::export))
+        .route("/notices/{id}", get(pages::rectify::page))
+        .route("/notices/{id}/respond", post(pages::rectify::respond))
+        .route("/notices/{id}/submit", post(pages::rectify::submit))
+        .route("/notices/{id}/verify", post(pages::rectify::verify))
+        .route("/notices/{id}/extend", post(pages::rectify::extend))
+        .route(
+            "/notices/{id}/evidence/{file}",
+            get(pages::rectify::evidence),
+        )
         .fallback(pages::not_found)
         .with_state(state)
         .layer(axum::middleware::from_fn(error::render))

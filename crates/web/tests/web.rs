@@ -7,7 +7,9 @@
 //! tests/access.tsv), accounts and sessions (accounts.rs), the audit log (audit.rs), the
 //! annual-report pages (reports.rs, and reports_browser.rs in Chromium) and the review pages
 //! (review.rs: findings, decisions, conclusions, third-party reviewers, rules, the problem
-//! analysis; review_browser.rs in Chromium) have modules of their own.
+//! analysis; review_browser.rs in Chromium) and the rectification pages (rectify.rs: notices,
+//! answers with evidence, verification over rounds, overdue notices, the figures;
+//! rectify_browser.rs in Chromium) have modules of their own.
 
 #[path = "web/access.rs"]
 mod access;
@@ -17,6 +19,10 @@ mod accounts;
 mod audit;
 #[path = "web/browser.rs"]
 mod browser;
+#[path = "web/rectify.rs"]
+mod rectify;
+#[path = "web/rectify_browser.rs"]
+mod rectify_browser;
 #[path = "web/reports.rs"]
 mod reports;
 #[path = "web/reports_browser.rs"]

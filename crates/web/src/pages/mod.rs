@@ -5,6 +5,8 @@ pub mod audit;
 pub mod campaigns;
 pub mod dashboard;
 pub mod form;
+pub mod rectify;
+pub mod rectify_stats;
 pub mod report_import;
 pub mod reports;
 pub mod review;

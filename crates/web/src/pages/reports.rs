@@ -111,6 +111,8 @@ pub struct ReportPage {
     pub error_summary: String,
     pub conflict: Option<ConflictView>,
     pub history: Vec<HistoryView>,
+    /// What carries over from earlier years' review and rectification.
+    pub carry: Option<super::rectify::CarryView>,
 }
 
 /// What a post brought back to the page: the texts as typed and what is wrong with them.
@@ -409,6 +411,8 @@ async fn render(
     let open = r.campaign_status == CampaignStatus::Open;
     let submitted = r.status == Some(ReportStatus::Submitted);
     let error_count = out.errors.values().map(Vec::len).sum::<usize>();
+    let carry =
+        super::rectify::carry_view(state, r.organization_id, r.year, c.template_id, lang).await?;
     Ok(ReportPage {
         lang,
         flash: None,
@@ -453,6 +457,7 @@ async fn render(
             .rev()
             .map(|e| history_view(e, &t, lang))
             .collect(),
+        carry,
     })
 }
 

@@ -160,6 +160,8 @@ pub struct ReviewPage {
     pub add: FormBack,
     pub comment: FormBack,
     pub general: Vec<String>,
+    /// The report's rectification notices and the form that issues one.
+    pub issue: super::rectify::IssueBox,
 }
 
 /// What a post brought back to the page.
@@ -191,7 +193,7 @@ fn status_code(s: FindingStatus) -> &'static str {
 
 /// What a rule read, named for people: an item's label, last year's value of an item, or the
 /// name as the rule writes it (`org.category`, `report_year`).
-fn value_name(name: &str, t: &Template, lang: Lang) -> String {
+pub(crate) fn value_name(name: &str, t: &Template, lang: Lang) -> String {
     if let Some(item) = t.item(name) {
         return item.label(lang).to_string();
     }
@@ -205,7 +207,7 @@ fn value_name(name: &str, t: &Template, lang: Lang) -> String {
 
 /// The values the rule read, as stored in the reader's language (findings from before both
 /// languages were stored have the Chinese only).
-fn detail_values(detail: &serde_json::Value, lang: Lang) -> Vec<(String, String)> {
+pub(crate) fn detail_values(detail: &serde_json::Value, lang: Lang) -> Vec<(String, String)> {
     let key = match lang {
         Lang::En if detail.get("values_en").is_some() => "values_en",
         _ => "values",
@@ -530,6 +532,9 @@ async fn render(
             .unwrap_or_else(|| lang.t("review_page.not_assigned").to_string()),
     ));
     let (status, status_code) = report_status(r.status, lang);
+    let issue =
+        super::rectify::issue_box(state, scope, &c, ids.org, &rv.findings, can_act, lang, None)
+            .await?;
     let history = rv
         .findings
         .iter()
@@ -584,6 +589,7 @@ async fn render(
         add: out.add,
         comment: out.comment,
         general: out.general,
+        issue,
     })
 }
 

@@ -25,6 +25,8 @@ pub struct Home {
     tops: Vec<NodeView>,
     /// A chamber secretary's own reports, newest year first, each with a link to fill or read it.
     reports: Vec<super::reports::UnitReport>,
+    /// A chamber secretary's open rectification notices, most urgent first.
+    notices: Vec<super::rectify::NoticeLine>,
 }
 
 pub async fn node_view(
@@ -65,11 +67,12 @@ pub async fn home(
     } else {
         Some(lang.t("home.no_registry").to_string())
     };
-    let reports = match (viewer.role(), viewer.user.organization_id) {
-        (shanghui_core::account::Role::ChamberSecretary, Some(own)) => {
-            super::reports::of_unit(&state, &viewer, own, lang).await?
-        }
-        _ => Vec::new(),
+    let (reports, notices) = match (viewer.role(), viewer.user.organization_id) {
+        (shanghui_core::account::Role::ChamberSecretary, Some(own)) => (
+            super::reports::of_unit(&state, &viewer, own, lang).await?,
+            super::rectify::open_notices_of(&state, &viewer, own, lang).await?,
+        ),
+        _ => (Vec::new(), Vec::new()),
     };
     Ok(Home {
         note,
@@ -78,6 +81,7 @@ pub async fn home(
         flash: None,
         tops,
         reports,
+        notices,
     })
 }
 

@@ -181,19 +181,25 @@ struct Reader {
     campaign: [i64; 2],
     /// The template version (shared: the same inside and outside).
     template: i64,
+    /// A rectification notice inside and one outside, and an evidence file of each.
+    notice: [i64; 2],
+    file: [i64; 2],
 }
 
-fn readers(w: &World, s: &Server, c: &Campaigns) -> BTreeMap<&'static str, Reader> {
+fn readers(w: &World, s: &Server, c: &Campaigns, n: &Notices) -> BTreeMap<&'static str, Reader> {
     let org = [w.t.chamber, w.xm_chamber];
     let user = [w.inside.id, w.outside.id];
     let campaign = [c.fuzhou, c.xiamen];
     let template = c.template;
+    let (notice, file) = (n.notice, n.file);
     let mk = |u: Option<&User>| Reader {
         username: u.map(|u| u.username.clone()),
         org,
         user,
         campaign,
         template,
+        notice,
+        file,
     };
     BTreeMap::from([
         ("anonymous", mk(None)),
@@ -205,6 +211,8 @@ fn readers(w: &World, s: &Server, c: &Campaigns) -> BTreeMap<&'static str, Reade
                 user,
                 campaign,
                 template,
+                notice,
+                file,
             },
         ),
         ("fed_admin", mk(Some(&w.fed_admin))),
@@ -218,6 +226,8 @@ fn readers(w: &World, s: &Server, c: &Campaigns) -> BTreeMap<&'static str, Reade
                 user: [w.secretary.id, s.admin_id],
                 campaign,
                 template,
+                notice,
+                file,
             },
         ),
         ("reviewer", mk(Some(&w.reviewer))),
@@ -233,6 +243,8 @@ fn concrete(pattern: &str, reader: &Reader, place: Place) -> String {
     };
     let id = if pattern.starts_with("/users/") {
         reader.user[i]
+    } else if pattern.starts_with("/notices/") {
+        reader.notice[i]
     } else if pattern.starts_with("/campaigns/") {
         reader.campaign[i]
     } else if pattern.starts_with("/templates/") {
@@ -243,6 +255,7 @@ fn concrete(pattern: &str, reader: &Reader, place: Place) -> String {
     pattern
         .replace("{id}", &id.to_string())
         .replace("{org}", &reader.org[i].to_string())
+        .replace("{file}", &reader.file[i].to_string())
         .replace("{tag}", "en")
 }
 
@@ -257,9 +270,15 @@ async fn send(s: &Server, method: &str, path: &str, sid: Option<&str>) -> (u16, 
     let rq = match method {
         "GET" => c.get(&url),
         // Upload forms are multipart.
-        "POST" if path == "/import" || path == "/templates" || path.ends_with("/import") => c
-            .post(&url)
-            .multipart(reqwest::multipart::Form::new().text("_csrf", TOKEN)),
+        "POST"
+            if path == "/import"
+                || path == "/templates"
+                || path.ends_with("/import")
+                || path.ends_with("/respond") =>
+        {
+            c.post(&url)
+                .multipart(reqwest::multipart::Form::new().text("_csrf", TOKEN))
+        }
         "POST" => c.post(&url).form(&[("_csrf", TOKEN)]),
         other => panic!("method {other}"),
     };
@@ -301,7 +320,20 @@ async fn access_matrix() {
         )
         .await
         .expect("assignment");
-        let readers = readers(&w, &s, &campaigns);
+        // Rectification notices of the year before, inside and outside; the reviewer has the
+        // inside report of that year too (so the inside notice).
+        let notices = seed_notices(&s.db, &w).await;
+        shanghui_store::review::assign(
+            &s.db,
+            &shanghui_core::Scope::all(),
+            notices.campaign[0],
+            &[w.t.chamber],
+            Some(w.reviewer.id),
+            &shanghui_store::Actor::system("seed"),
+        )
+        .await
+        .expect("assignment");
+        let readers = readers(&w, &s, &campaigns, &notices);
         // Each role signs in through the form once; a session that a sign-out rule ends is
         // replaced by one made in the store (no password check, no rate limit).
         let mut sids: BTreeMap<&str, String> = BTreeMap::new();

@@ -151,6 +151,16 @@ impl Server {
         orgs::count(&self.db, &Scope::all()).await.expect("count")
     }
 
+    /// Runs a statement on the server's database directly (time passing, for one). Only on the
+    /// server that owns the database.
+    pub async fn exec(&self, sql: &str) {
+        self._test_db
+            .as_ref()
+            .expect("the server that owns the database")
+            .exec(sql)
+            .await;
+    }
+
     pub async fn org(&self, id: i64) -> shanghui_core::Organization {
         orgs::require(&self.db, &Scope::all(), id)
             .await
@@ -814,5 +824,104 @@ pub async fn seed_campaigns(db: &Db, w: &World) -> Campaigns {
         template,
         fuzhou,
         xiamen,
+    }
+}
+
+/// Submits a unit's report in the store (as staff entering a paper report): a complete report
+/// of the sample template with `changes`. The rules run on submission.
+pub async fn submit_in_store(db: &Db, campaign: i64, org: i64, changes: &[(&str, &str)]) {
+    let mut raw: BTreeMap<String, String> = crate::reports::complete(50)
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
+    for (k, v) in changes {
+        raw.insert(k.to_string(), v.to_string());
+    }
+    let (answers, problems) = shanghui_core::template::sample().read(&raw);
+    assert!(problems.is_empty(), "{problems:?}");
+    let (r, _) = shanghui_store::reports::get(db, &Scope::all(), campaign, org)
+        .await
+        .expect("report");
+    shanghui_store::reports::save(
+        db,
+        &Scope::all(),
+        campaign,
+        org,
+        &answers,
+        r.version,
+        shanghui_core::report::Action::Submit,
+        &Actor::system("test"),
+    )
+    .await
+    .expect("submit");
+}
+
+/// The rectification notices of the access matrix: one on 鼓楼区餐饮商会's report of the year
+/// before [`REPORT_YEAR`] (福州's campaign), one on 厦门市餐饮商会's (厦门's), each about the
+/// missing general assembly (one item, answered with a PDF, not handed in).
+#[derive(Clone, Copy, Debug)]
+pub struct Notices {
+    /// The campaigns of the year before, inside and outside.
+    pub campaign: [i64; 2],
+    pub notice: [i64; 2],
+    /// The evidence file of each notice.
+    pub file: [i64; 2],
+}
+
+/// A small PDF as evidence.
+pub fn pdf_bytes() -> Vec<u8> {
+    b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\n%%EOF\n".to_vec()
+}
+
+pub async fn seed_notices(db: &Db, w: &World) -> Notices {
+    use shanghui_store::rectify::{self, Issue};
+    let all = Scope::all();
+    let a = Actor::system("seed");
+    let mut campaign = [0; 2];
+    let mut notice = [0; 2];
+    let mut file = [0; 2];
+    for (k, (fed, org)) in [(w.t.fuzhou, w.t.chamber), (w.t.xiamen, w.xm_chamber)]
+        .into_iter()
+        .enumerate()
+    {
+        let c = open_campaign(db, fed, REPORT_YEAR - 1).await;
+        submit_in_store(db, c, org, &[("general_assembly", "0")]).await;
+        let findings: Vec<i64> = shanghui_store::review::report_review(db, &all, c, org, false)
+            .await
+            .expect("review")
+            .findings
+            .iter()
+            .filter(|f| f.rule_code.as_deref() == Some("general_assembly"))
+            .map(|f| f.id)
+            .collect();
+        assert!(!findings.is_empty(), "a finding to rectify");
+        let what = Issue {
+            measures: "召开会员大会".into(),
+            deadline: today() + chrono::Duration::days(30),
+            include_open: true,
+        };
+        let id = rectify::issue(db, &all, c, org, &findings, &what, &a)
+            .await
+            .expect("notice");
+        rectify::respond(
+            db,
+            &all,
+            id,
+            0,
+            "已于年底召开会员大会",
+            &[("会议纪要.pdf".to_string(), pdf_bytes())],
+            &a,
+        )
+        .await
+        .expect("answer");
+        let v = rectify::get(db, &all, id).await.expect("notice");
+        campaign[k] = c;
+        notice[k] = id;
+        file[k] = v.items[0].attachments[0].id;
+    }
+    Notices {
+        campaign,
+        notice,
+        file,
     }
 }
