@@ -22,9 +22,10 @@ create table notice (
     days_to_close integer,
     version integer not null default 0
 );
-create index notice_campaign on notice (campaign_id, path, status, deadline);
+-- Cover the figures (closure, on time, overdue, days) by subtree, for a campaign or for all.
+create index notice_campaign on notice (campaign_id, path, status, deadline, closed_on, days_to_close);
 create index notice_org on notice (organization_id, status);
-create index notice_path on notice (path, status, deadline);
+create index notice_path on notice (path, status, deadline, closed_on, days_to_close);
 
 -- One finding of a notice: its state in the current round and the chamber's answer.
 create table notice_item (
