@@ -240,6 +240,9 @@ pub async fn report(db: &Db, action: ReportAction, lang: Lang) -> Result<ExitCod
                 None => all.clone(),
             };
             let c = campaigns::get(db, &all, campaign).await?;
+            if out.extension().and_then(|e| e.to_str()) == Some("sav") {
+                return export_sav(db, &c, node, &out, lang).await;
+            }
             let (t, units) = reports::answers_of_campaign(db, &scope, campaign).await?;
             let units: Vec<ReportUnit> = units
                 .into_iter()
@@ -319,6 +322,40 @@ pub async fn report(db: &Db, action: ReportAction, lang: Lang) -> Result<ExitCod
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// The campaign's submitted reports as an SPSS data file (labels, value labels, measurement
+/// levels) and, beside it, the .sps syntax that re-applies the dictionary.
+async fn export_sav(
+    db: &Db,
+    c: &campaigns::Campaign,
+    node: Option<i64>,
+    out: &Path,
+    lang: Lang,
+) -> Result<ExitCode> {
+    let all = Scope::all();
+    let sel = shanghui_store::statdata::Selection {
+        node: match node {
+            Some(id) => Some(orgs::require(db, &all, id).await?),
+            None => None,
+        },
+        ..Default::default()
+    };
+    let ds = shanghui_store::statdata::campaign_dataset(db, &all, c, &sel, lang).await?;
+    let bytes =
+        shanghui_files::write_sav(&ds).map_err(|e| anyhow::anyhow!("{}", e.msg().render(lang)))?;
+    std::fs::write(out, bytes).map_err(|e| {
+        anyhow::Error::new(e)
+            .context(lang.tf("cli.cannot_write", &[("file", &out.display().to_string())]))
+    })?;
+    let sps = out.with_extension("sps");
+    let name = out
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_default();
+    std::fs::write(&sps, shanghui_files::write_sps(&ds, &name))?;
+    eprintln!("{} -> {} + {}", ds.cases(), out.display(), sps.display());
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Reads the file, matches its rows to the campaign's units and imports all of them, or prints

@@ -21,6 +21,7 @@ mod check;
 mod org;
 mod rectify;
 mod review;
+mod stats;
 mod template;
 mod user;
 
@@ -123,6 +124,10 @@ enum Command {
         #[command(subcommand)]
         action: rectify::RectifyAction,
     },
+    /// Statistics as SPSS computes them, on a data file (csv, xlsx, xls, ods, sav) or a
+    /// campaign's reports: FREQUENCIES, DESCRIPTIVES, CROSSTABS, CORRELATIONS, RELIABILITY,
+    /// T-TEST, ONEWAY, MEANS.
+    Stats(Box<stats::StatsArgs>),
     /// Generate synthetic, realistic registry data on the real division tree, and --years of
     /// annual reports (with faults planted at known rates).
     Gen {
@@ -252,6 +257,19 @@ async fn run(cli: Cli, lang: Lang) -> Result<ExitCode> {
             db.close().await;
             return Ok(code);
         }
+        Command::Stats(args) => {
+            // A file needs no database; a campaign does.
+            let code = if args_need_db(&args) {
+                let db = open(&cli.database, lang).await?;
+                db.migrate().await?;
+                let code = stats::run(Some(&db), *args, lang).await?;
+                db.close().await;
+                code
+            } else {
+                stats::run(None, *args, lang).await?
+            };
+            return Ok(code);
+        }
         Command::Rectify { action } => {
             let db = open(&cli.database, lang).await?;
             db.migrate().await?;
@@ -275,6 +293,10 @@ async fn run(cli: Cli, lang: Lang) -> Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+fn args_need_db(a: &stats::StatsArgs) -> bool {
+    a.needs_db()
 }
 
 /// An error in the user's language.

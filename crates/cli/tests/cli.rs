@@ -634,3 +634,110 @@ fn rectification_from_the_command_line() {
     assert!(std::fs::metadata(&out_file).unwrap().len() > 1000);
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn stats_on_a_file_and_on_a_campaign() {
+    let dir = std::env::temp_dir().join(format!("shanghui_cli_stats_{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let text = |o: &std::process::Output| String::from_utf8(o.stdout.clone()).unwrap();
+    let csv = dir.join("data.csv");
+    std::fs::write(
+        &csv,
+        "x,g,y\n1,1,3\n2,1,4\n3,2,8\n4,2,9\n10,,1\n5,1,2\n6,2,7\n",
+    )
+    .unwrap();
+    // JSON: keys by procedure, full-precision numbers.
+    let out = shanghui("sqlite::memory:")
+        .arg("stats")
+        .arg(&csv)
+        .args([
+            "--descriptives",
+            "x",
+            "--crosstabs",
+            "g*g",
+            "--ttest",
+            "x",
+            "--groups",
+            "g=1,2",
+        ])
+        .args(["--format", "json"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let j: serde_json::Value = serde_json::from_str(&text(&out)).unwrap();
+    let mean = j["descriptives"][0]["variables"][0]["mean"]
+        .as_f64()
+        .unwrap();
+    assert!((mean - 31.0 / 7.0).abs() < 1e-12, "{mean}");
+    assert!(j["crosstabs"].is_array() && j["ttest"].is_array(), "{j}");
+    // Text and an xlsx workbook.
+    let out = shanghui("sqlite::memory:")
+        .arg("stats")
+        .arg(&csv)
+        .args(["--frequencies", "g"])
+        .output()
+        .unwrap();
+    assert!(text(&out).contains("Valid Percent"), "{}", text(&out));
+    let xlsx = dir.join("out.xlsx");
+    shanghui("sqlite::memory:")
+        .arg("stats")
+        .arg(&csv)
+        .args(["--frequencies", "g", "--format", "xlsx", "--out"])
+        .arg(&xlsx)
+        .assert()
+        .success();
+    assert!(std::fs::metadata(&xlsx).unwrap().len() > 1000);
+
+    // A campaign's reports: as .sav with its .sps, read back by `stats`, and directly.
+    let db = format!("sqlite://{}", dir.join("s.db").display());
+    shanghui(&db)
+        .args(["gen", "--scale", "county", "--years", "1"])
+        .assert()
+        .success();
+    let sav = dir.join("reports.sav");
+    shanghui(&db)
+        .args(["report", "export", "--campaign", "1", "--out"])
+        .arg(&sav)
+        .assert()
+        .success();
+    let sps = std::fs::read_to_string(dir.join("reports.sps")).unwrap();
+    assert!(sps.contains("是否建立党组织"), "{sps}");
+    let from_sav = shanghui("sqlite::memory:")
+        .arg("stats")
+        .arg(&sav)
+        .args(["--frequencies", "party_org", "--format", "json"])
+        .output()
+        .unwrap();
+    let direct = shanghui(&db)
+        .args([
+            "stats",
+            "--campaign",
+            "1",
+            "--frequencies",
+            "party_org",
+            "--format",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        direct.status.success(),
+        "{}",
+        String::from_utf8_lossy(&direct.stderr)
+    );
+    let a: serde_json::Value = serde_json::from_str(&text(&from_sav)).unwrap();
+    let b: serde_json::Value = serde_json::from_str(&text(&direct)).unwrap();
+    assert_eq!(
+        a["frequencies"][0]["n_valid"],
+        b["frequencies"][0]["n_valid"]
+    );
+    assert!(
+        a["frequencies"][0]["n_valid"].as_f64().unwrap() > 5.0,
+        "{a}"
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}

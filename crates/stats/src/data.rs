@@ -26,8 +26,15 @@ pub enum MissingSpec {
     #[default]
     None,
     Values(Vec<Value>),
-    Range { lo: f64, hi: f64 },
-    RangeAndValue { lo: f64, hi: f64, value: f64 },
+    Range {
+        lo: f64,
+        hi: f64,
+    },
+    RangeAndValue {
+        lo: f64,
+        hi: f64,
+        value: f64,
+    },
 }
 
 impl MissingSpec {
@@ -56,7 +63,9 @@ impl MissingSpec {
 pub enum VarKind {
     Numeric,
     /// Text of at most this many bytes.
-    String { width: usize },
+    String {
+        width: usize,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -205,8 +214,7 @@ impl Dataset {
 
     pub fn check(&self) -> Result<(), DataError> {
         let n = self.cases();
-        if self.variables.len() != self.columns.len() || self.columns.iter().any(|c| c.len() != n)
-        {
+        if self.variables.len() != self.columns.len() || self.columns.iter().any(|c| c.len() != n) {
             return Err(DataError::Shape);
         }
         Ok(())

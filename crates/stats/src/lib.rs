@@ -10,4 +10,18 @@ pub mod data;
 pub mod dist;
 pub mod table;
 
+// FREQUENCIES, DESCRIPTIVES, MEANS, CORRELATIONS, RELIABILITY and their shared helpers.
+pub mod corr;
+pub mod desc;
+pub mod freq;
+pub mod means;
+pub mod reliability;
+mod univar;
+
+// CROSSTABS, T-TEST, ONEWAY and the studentized range distribution for Tukey's HSD.
+pub mod crosstabs;
+pub mod oneway;
+pub mod ptukey;
+pub mod ttest;
+
 pub use data::{Column, Dataset, Measure, MissingSpec, Value, VarKind, Variable};

@@ -74,7 +74,7 @@ pub fn write_csv(path: &PathBuf, names: &[&str], columns: &[Vec<Option<f64>>]) {
 
 /// PSPP syntax that reads the CSV written by [`write_csv`] (all variables numeric, F12.4 shown
 /// with enough digits).
-pub fn get_data(csv: &PathBuf, names: &[&str]) -> String {
+pub fn get_data(csv: &std::path::Path, names: &[&str]) -> String {
     let vars: Vec<String> = names.iter().map(|n| format!("{n} F12.4")).collect();
     format!(
         "GET DATA /TYPE=TXT /FILE='{}' /ARRANGEMENT=DELIMITED /DELCASE=LINE /FIRSTCASE=2 \
@@ -146,23 +146,28 @@ pub fn csv_rows(text: &str) -> Vec<Vec<String>> {
 
 /// The row of PSPP's output whose first cells are `label` (after trimming), if any.
 pub fn row<'a>(rows: &'a [Vec<String>], label: &[&str]) -> Option<&'a Vec<String>> {
-    rows.iter().find(|r| {
-        r.len() >= label.len() && r.iter().zip(label).all(|(a, b)| a.trim() == b.trim())
-    })
+    rows.iter()
+        .find(|r| r.len() >= label.len() && r.iter().zip(label).all(|(a, b)| a.trim() == b.trim()))
 }
 
 /// Runs a Python script that prints one JSON value; returns it.
 pub fn python(s: &Scratch, script: &str) -> serde_json::Value {
     let py = s.file("job.py");
     std::fs::write(&py, script).unwrap();
-    let o = Command::new("python3").arg(&py).output().expect("run python3");
+    let o = Command::new("python3")
+        .arg(&py)
+        .output()
+        .expect("run python3");
     assert!(
         o.status.success(),
         "python failed: {}",
         String::from_utf8_lossy(&o.stderr)
     );
     serde_json::from_slice(&o.stdout).unwrap_or_else(|e| {
-        panic!("python printed no JSON ({e}): {}", String::from_utf8_lossy(&o.stdout))
+        panic!(
+            "python printed no JSON ({e}): {}",
+            String::from_utf8_lossy(&o.stdout)
+        )
     })
 }
 
@@ -176,7 +181,9 @@ pub fn shows_as(ours: f64, printed: &str) -> bool {
     let mine = format!("{:.*}", decimals, ours);
     // PSPP prints a leading zero ("0.05") but may print "-.00" style in some tables.
     let norm = |s: &str| s.replace("-0.", "-.").trim_start_matches('0').to_string();
-    mine == p || norm(&mine) == norm(p) || (p.parse::<f64>().is_ok_and(|x| x == 0.0) && mine.parse::<f64>().is_ok_and(|x| x == 0.0))
+    mine == p
+        || norm(&mine) == norm(p)
+        || (p.parse::<f64>().is_ok_and(|x| x == 0.0) && mine.parse::<f64>().is_ok_and(|x| x == 0.0))
 }
 
 /// Relative agreement to `rel` (absolute near zero).

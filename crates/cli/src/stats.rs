@@ -1,0 +1,390 @@
+//! `shanghui stats`: SPSS's procedures on any sheet (csv, xlsx, xls, ods, sav) or on a campaign's
+//! reports, printed as text, JSON (full-precision numbers, keys by procedure), CSV, HTML or an
+//! xlsx workbook. The numbers are the stats crate's, checked against PSPP and scipy.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Result, anyhow};
+use clap::{Args, ValueEnum};
+use shanghui_core::{Lang, Scope};
+use shanghui_stats::table::Table;
+use shanghui_stats::{Dataset, Value};
+use shanghui_stats::{corr, crosstabs, desc, freq, means, oneway, reliability, ttest};
+use shanghui_store::{Db, campaigns, orgs, statdata};
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+    Csv,
+    Xlsx,
+    Html,
+}
+
+#[derive(Args)]
+pub struct StatsArgs {
+    /// A data file: csv (UTF-8 or GBK), xlsx, xls, ods or sav. Or use --campaign.
+    file: Option<PathBuf>,
+    /// The submitted reports of a campaign (one case per report) instead of a file.
+    #[arg(long, conflicts_with = "file")]
+    campaign: Option<i64>,
+    /// With --campaign: only this node's subtree.
+    #[arg(long, requires = "campaign")]
+    node: Option<i64>,
+    #[arg(long, value_delimiter = ',')]
+    frequencies: Vec<String>,
+    #[arg(long, value_delimiter = ',')]
+    descriptives: Vec<String>,
+    /// `row*col` or `row*col*layer`; repeat for several tables.
+    #[arg(long)]
+    crosstabs: Vec<String>,
+    #[arg(long, value_delimiter = ',')]
+    correlations: Vec<String>,
+    /// Spearman's rho instead of Pearson's r.
+    #[arg(long)]
+    spearman: bool,
+    #[arg(long, value_delimiter = ',')]
+    reliability: Vec<String>,
+    /// Test variables of a t-test: with --groups (independent samples) or --testval (one sample).
+    #[arg(long, value_delimiter = ',')]
+    ttest: Vec<String>,
+    /// `g=1,2`: the grouping variable and its two values (or `g=5`: a cut point).
+    #[arg(long)]
+    groups: Option<String>,
+    #[arg(long)]
+    testval: Option<f64>,
+    /// `x,y`: a paired-samples t-test.
+    #[arg(long, value_delimiter = ',')]
+    paired: Vec<String>,
+    /// Dependent variables of a one-way ANOVA (with --by).
+    #[arg(long, value_delimiter = ',')]
+    oneway: Vec<String>,
+    /// Dependent variables of MEANS (with --by).
+    #[arg(long, value_delimiter = ',')]
+    means: Vec<String>,
+    /// The factor of --oneway, the grouping variables of --means.
+    #[arg(long, value_delimiter = ',')]
+    by: Vec<String>,
+    #[arg(long, value_enum, default_value = "text")]
+    format: Format,
+    /// Write here instead of standard output (required for xlsx).
+    #[arg(long)]
+    out: Option<PathBuf>,
+}
+
+impl StatsArgs {
+    /// Whether the data come from the database (a campaign) rather than a file.
+    pub fn needs_db(&self) -> bool {
+        self.campaign.is_some()
+    }
+}
+
+/// Every procedure asked for: the JSON object (keys by procedure) and the tables.
+struct Output {
+    json: serde_json::Map<String, serde_json::Value>,
+    tables: Vec<Table>,
+}
+
+impl Output {
+    fn add<T: serde::Serialize>(
+        &mut self,
+        key: &str,
+        result: &T,
+        tables: Vec<Table>,
+    ) -> Result<()> {
+        let v = serde_json::to_value(result)?;
+        match self.json.get_mut(key) {
+            Some(serde_json::Value::Array(a)) => a.push(v),
+            _ => {
+                self.json
+                    .insert(key.to_string(), serde_json::Value::Array(vec![v]));
+            }
+        }
+        self.tables.extend(tables);
+        Ok(())
+    }
+}
+
+fn names(v: &[String]) -> Vec<&str> {
+    v.iter().map(String::as_str).collect()
+}
+
+/// `g=1,2` (two values) or `g=5` (a cut point).
+fn parse_groups(spec: &str, ds: &Dataset) -> Result<(String, ttest::Groups)> {
+    let (var, vals) = spec
+        .split_once('=')
+        .ok_or_else(|| anyhow!("--groups: expected g=1,2 or g=CUT, not {spec:?}"))?;
+    let (v, _) = ds.var(var)?;
+    let value = |s: &str| -> Result<Value> {
+        Ok(match v.kind {
+            shanghui_stats::VarKind::Numeric => Value::Num(
+                s.trim()
+                    .parse()
+                    .map_err(|_| anyhow!("--groups: {s:?} is not a number"))?,
+            ),
+            shanghui_stats::VarKind::String { .. } => Value::Str(s.trim().to_string()),
+        })
+    };
+    let groups = match vals.split_once(',') {
+        Some((a, b)) => ttest::Groups::Values(value(a)?, value(b)?),
+        None => ttest::Groups::CutPoint(
+            vals.trim()
+                .parse()
+                .map_err(|_| anyhow!("--groups: {vals:?} is not a number"))?,
+        ),
+    };
+    Ok((var.to_string(), groups))
+}
+
+fn run_procedures(ds: &Dataset, a: &StatsArgs) -> Result<Output> {
+    let mut out = Output {
+        json: serde_json::Map::new(),
+        tables: Vec::new(),
+    };
+    if !a.frequencies.is_empty() {
+        let r = freq::frequencies(ds, &names(&a.frequencies), &freq::FreqOptions::default())?;
+        let tables = freq::frequencies_tables(&r);
+        out.json
+            .insert("frequencies".into(), serde_json::to_value(&r)?);
+        out.tables.extend(tables);
+    }
+    if !a.descriptives.is_empty() {
+        let r = desc::descriptives(ds, &names(&a.descriptives), &desc::DescOptions::default())?;
+        out.add("descriptives", &r, r.to_tables())?;
+    }
+    for spec in &a.crosstabs {
+        let parts: Vec<&str> = spec.split('*').map(str::trim).collect();
+        let (row, col, layer) = match parts.as_slice() {
+            [r, c] => (*r, *c, None),
+            [r, c, l] => (*r, *c, Some(*l)),
+            _ => {
+                return Err(anyhow!(
+                    "--crosstabs: expected row*col or row*col*layer, not {spec:?}"
+                ));
+            }
+        };
+        let r = crosstabs::crosstabs(ds, row, col, layer, &crosstabs::CrosstabOptions::default())?;
+        out.add("crosstabs", &r, r.to_tables())?;
+    }
+    if !a.correlations.is_empty() {
+        let opts = corr::CorrOptions {
+            method: if a.spearman {
+                corr::CorrMethod::Spearman
+            } else {
+                corr::CorrMethod::Pearson
+            },
+            listwise: false,
+            include_user_missing: false,
+        };
+        let r = corr::correlations(ds, &names(&a.correlations), &opts)?;
+        out.add("correlations", &r, r.to_tables())?;
+    }
+    if !a.reliability.is_empty() {
+        let r = reliability::reliability(
+            ds,
+            &names(&a.reliability),
+            &reliability::RelOptions::default(),
+        )?;
+        out.add("reliability", &r, r.to_tables())?;
+    }
+    let topts = ttest::TTestOptions::default();
+    if !a.ttest.is_empty() {
+        match (&a.groups, a.testval) {
+            (Some(g), _) => {
+                let (var, groups) = parse_groups(g, ds)?;
+                let r = ttest::ttest_independent(ds, &names(&a.ttest), &var, &groups, &topts)?;
+                out.add("ttest", &r, r.to_tables())?;
+            }
+            (None, Some(tv)) => {
+                let r = ttest::ttest_one_sample(ds, &names(&a.ttest), tv, &topts)?;
+                out.add("ttest", &r, r.to_tables())?;
+            }
+            (None, None) => return Err(anyhow!("--ttest needs --groups g=1,2 or --testval N")),
+        }
+    }
+    if !a.paired.is_empty() {
+        let [x, y] = a.paired.as_slice() else {
+            return Err(anyhow!("--paired: expected two variables x,y"));
+        };
+        let r = ttest::ttest_paired(ds, &[(x.as_str(), y.as_str())], &topts)?;
+        out.add("ttest_paired", &r, r.to_tables())?;
+    }
+    if !a.oneway.is_empty() {
+        let [factor] = a.by.as_slice() else {
+            return Err(anyhow!("--oneway needs --by with one factor"));
+        };
+        let r = oneway::oneway(
+            ds,
+            &names(&a.oneway),
+            factor,
+            &oneway::OnewayOptions::default(),
+        )?;
+        out.add("oneway", &r, r.to_tables())?;
+    }
+    if !a.means.is_empty() {
+        if a.by.is_empty() {
+            return Err(anyhow!("--means needs --by"));
+        }
+        let r = means::means(
+            ds,
+            &names(&a.means),
+            &names(&a.by),
+            &means::MeansOptions::default(),
+        )?;
+        let tables: Vec<Table> = r.iter().flat_map(|m| m.to_tables()).collect();
+        out.json.insert("means".into(), serde_json::to_value(&r)?);
+        out.tables.extend(tables);
+    }
+    Ok(out)
+}
+
+fn csv_text(tables: &[Table]) -> String {
+    let mut s = String::from("\u{feff}");
+    for t in tables {
+        let cells: Vec<Vec<String>> = std::iter::once(t.columns.clone())
+            .chain(t.rows.iter().map(|r| r.iter().map(|c| c.shown()).collect()))
+            .collect();
+        s.push_str(
+            &String::from_utf8_lossy(&shanghui_files::write_table_csv(
+                std::slice::from_ref(&t.title),
+                &cells,
+            ))
+            .replace('\u{feff}', ""),
+        );
+        s.push_str("\r\n");
+    }
+    s
+}
+
+fn html_text(tables: &[Table]) -> String {
+    let esc = |s: &str| {
+        s.replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+    };
+    let mut s = String::from(
+        "<!doctype html><meta charset=\"utf-8\"><style>table{border-collapse:collapse;margin:1em 0}\
+         td,th{border:1px solid #999;padding:2px 6px}td{text-align:right}caption{font-weight:bold;text-align:left}</style>\n",
+    );
+    for t in tables {
+        s.push_str(&format!("<table><caption>{}</caption><tr>", esc(&t.title)));
+        for c in &t.columns {
+            s.push_str(&format!("<th>{}</th>", esc(c)));
+        }
+        s.push_str("</tr>");
+        for r in &t.rows {
+            s.push_str("<tr>");
+            for c in r {
+                s.push_str(&format!("<td>{}</td>", esc(&c.shown())));
+            }
+            s.push_str("</tr>");
+        }
+        s.push_str("</table>\n");
+        for n in &t.notes {
+            s.push_str(&format!("<p>{}</p>\n", esc(n)));
+        }
+    }
+    s
+}
+
+fn xlsx_bytes(tables: &[Table]) -> Result<Vec<u8>> {
+    let mut used = std::collections::HashSet::new();
+    let sheets: Vec<shanghui_files::Table> = tables
+        .iter()
+        .enumerate()
+        .map(|(i, t)| {
+            // Excel sheet names: 31 characters, no []:*?/\, unique.
+            let mut name: String = t
+                .title
+                .chars()
+                .filter(|c| !"[]:*?/\\".contains(*c))
+                .take(28)
+                .collect();
+            if name.is_empty() || !used.insert(name.clone()) {
+                name = format!("{}{}", name.chars().take(24).collect::<String>(), i + 1);
+                used.insert(name.clone());
+            }
+            shanghui_files::Table {
+                sheet: name,
+                header: t.columns.clone(),
+                rows: t
+                    .rows
+                    .iter()
+                    .map(|r| r.iter().map(|c| c.shown()).collect())
+                    .collect(),
+            }
+        })
+        .collect();
+    Ok(shanghui_files::write_tables_xlsx(&sheets)?)
+}
+
+async fn dataset(db: Option<&Db>, a: &StatsArgs, lang: Lang) -> Result<Dataset> {
+    if let Some(file) = &a.file {
+        let bytes = std::fs::read(file).map_err(|e| {
+            anyhow::Error::new(e)
+                .context(lang.tf("cli.cannot_read", &[("file", &file.display().to_string())]))
+        })?;
+        let name = file
+            .file_name()
+            .map(|n| n.to_string_lossy().to_string())
+            .unwrap_or_default();
+        return shanghui_files::read_dataset(&bytes, &name).map_err(|problems| {
+            anyhow!(
+                "{}",
+                problems
+                    .iter()
+                    .map(|p| p.render(lang))
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            )
+        });
+    }
+    let (Some(db), Some(id)) = (db, a.campaign) else {
+        return Err(anyhow!("give a data file or --campaign ID"));
+    };
+    let all = Scope::all();
+    let c = campaigns::get(db, &all, id).await?;
+    let node = match a.node {
+        Some(n) => Some(orgs::require(db, &all, n).await?),
+        None => None,
+    };
+    let sel = statdata::Selection {
+        node,
+        ..Default::default()
+    };
+    Ok(statdata::campaign_dataset(db, &all, &c, &sel, lang).await?)
+}
+
+pub async fn run(db: Option<&Db>, a: StatsArgs, lang: Lang) -> Result<ExitCode> {
+    let ds = dataset(db, &a, lang).await?;
+    let out = run_procedures(&ds, &a)?;
+    if out.json.is_empty() {
+        return Err(anyhow!(
+            "no procedure asked for: --frequencies, --descriptives, --crosstabs, --correlations, \
+             --reliability, --ttest, --paired, --oneway or --means"
+        ));
+    }
+    let bytes = match a.format {
+        Format::Text => out
+            .tables
+            .iter()
+            .map(Table::to_text)
+            .collect::<Vec<_>>()
+            .join("\n")
+            .into_bytes(),
+        Format::Json => serde_json::to_vec_pretty(&serde_json::Value::Object(out.json))?,
+        Format::Csv => csv_text(&out.tables).into_bytes(),
+        Format::Html => html_text(&out.tables).into_bytes(),
+        Format::Xlsx => xlsx_bytes(&out.tables)?,
+    };
+    match (&a.out, a.format) {
+        (Some(path), _) => std::fs::write(path, bytes)?,
+        (None, Format::Xlsx) => return Err(anyhow!("--format xlsx needs --out FILE.xlsx")),
+        (None, _) => {
+            use std::io::Write;
+            std::io::stdout().write_all(&bytes)?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
