@@ -363,13 +363,13 @@ async fn demo_accounts(db: &Db, lang: Lang) -> Result<()> {
     // The demo chamber is one that has not yet submitted this year's open campaign, so that
     // whoever signs in as its secretary can fill a report; any chamber otherwise.
     let mut chamber = None;
-    if let Some(c) = shanghui_store::campaigns::list(db, &province_scope)
+    let open_campaign = shanghui_store::campaigns::list(db, &province_scope)
         .await?
         .into_iter()
-        .find(|c| c.status == shanghui_core::report::CampaignStatus::Open)
-    {
+        .find(|c| c.status == shanghui_core::report::CampaignStatus::Open);
+    if let Some(c) = &open_campaign {
         let missing =
-            shanghui_store::campaigns::missing(db, &province_scope, &c, &province, 1).await?;
+            shanghui_store::campaigns::missing(db, &province_scope, c, &province, 1).await?;
         if let Some(m) = missing.first() {
             chamber = Some(orgs::require(db, &province_scope, m.id).await?);
         }
@@ -433,6 +433,17 @@ async fn demo_accounts(db: &Db, lang: Lang) -> Result<()> {
             user::add(db, name, role, org, display, DEMO_PASSWORD.to_string()).await?;
         }
         println!("  {name}\t{}", role.label(lang));
+    }
+    // The third-party reviewer's queue: the province's first reports with problems this year.
+    if let (Some(c), Some(reviewer)) = (
+        open_campaign,
+        shanghui_store::accounts::by_username(db, "demo_reviewer").await?,
+    ) {
+        let units = shanghui_store::analysis::units(db, &province_scope, &c, &province, 20).await?;
+        let ids: Vec<i64> = units.iter().map(|u| u.id).collect();
+        let actor = Actor::system("shanghui demo");
+        shanghui_store::review::assign(db, &province_scope, c.id, &ids, Some(reviewer.id), &actor)
+            .await?;
     }
     Ok(())
 }
