@@ -167,6 +167,22 @@ fn is_code(s: &str) -> bool {
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
 }
 
+impl ItemType {
+    /// The type as the `survey` sheet's `type` column writes it (`integer`, `select_one list`):
+    /// what [`parse_type`] reads back.
+    pub fn xlsform(&self) -> String {
+        match self {
+            ItemType::Integer => "integer".into(),
+            ItemType::Decimal => "decimal".into(),
+            ItemType::Text => "text".into(),
+            ItemType::YesNo => "yes_no".into(),
+            ItemType::Date => "date".into(),
+            ItemType::Choice(list) => format!("select_one {list}"),
+            ItemType::MultiChoice(list) => format!("select_multiple {list}"),
+        }
+    }
+}
+
 fn parse_type(raw: &str) -> Option<ItemType> {
     let mut parts = raw.split_whitespace();
     let head = parts.next()?;

@@ -17,9 +17,8 @@ use shanghui_core::{Lang, Msg};
 use crate::grid::{Cell, Sheet};
 use crate::located::{Located, column_letter};
 use crate::read::{is_instructions, read_sheets, unneutralize};
-use crate::write::{
-    LAST_ROW, cell_text, col, display_width, fit_width, header_format, row, text_format,
-};
+use crate::template::table;
+use crate::write::{LAST_ROW, cell_text, col, header_format};
 use crate::{FilesError, HEADER_SCAN_ROWS};
 
 const RULES: &str = "rules";
@@ -103,18 +102,6 @@ const LANGUAGE: &[(&str, Option<&str>)] = &[
     ("fn_text", Some("uscc = \"无\" or is_uscc(uscc)")),
 ];
 
-fn type_text(ty: &ItemType) -> String {
-    match ty {
-        ItemType::Integer => "integer".into(),
-        ItemType::Decimal => "decimal".into(),
-        ItemType::Text => "text".into(),
-        ItemType::YesNo => "yes_no".into(),
-        ItemType::Date => "date".into(),
-        ItemType::Choice(list) => format!("select_one {list}"),
-        ItemType::MultiChoice(list) => format!("select_multiple {list}"),
-    }
-}
-
 /// The choices of a choice item as a rule may name them: `code = 中文 / English`, `;`-separated.
 fn choices_text(t: &Template, ty: &ItemType) -> String {
     let (ItemType::Choice(list) | ItemType::MultiChoice(list)) = ty else {
@@ -132,40 +119,6 @@ fn choices_text(t: &Template, ty: &ItemType) -> String {
         })
         .collect::<Vec<_>>()
         .join("; ")
-}
-
-/// Writes a sheet of one header row and rows of text: bold frozen header, text format, widths
-/// that fit, every cell guarded against formula injection.
-fn table<'a>(
-    wb: &'a mut Workbook,
-    name: &str,
-    header: &[&str],
-    rows: &[Vec<String>],
-) -> Result<&'a mut Worksheet, FilesError> {
-    let ws = wb.add_worksheet();
-    ws.set_name(name)?;
-    let head = header_format();
-    let text = text_format();
-    for (c, h) in header.iter().enumerate() {
-        ws.write_string_with_format(0, col(c), *h, &head)?;
-        ws.set_column_format(col(c), &text)?;
-        let width = fit_width(
-            std::iter::once(display_width(h)).chain(
-                rows.iter()
-                    .take(1_000)
-                    .filter_map(|r| r.get(c))
-                    .map(|v| display_width(v)),
-            ),
-        );
-        ws.set_column_width(col(c), width)?;
-    }
-    for (r, cells) in rows.iter().enumerate() {
-        for (c, v) in cells.iter().enumerate().filter(|(_, v)| !v.is_empty()) {
-            ws.write_string_with_format(row(r + 1), col(c), cell_text(v), &text)?;
-        }
-    }
-    ws.set_freeze_panes(1, 0)?;
-    Ok(ws)
 }
 
 /// A drop-down list of codes over a column of the `rules` sheet, below the header.
@@ -202,7 +155,7 @@ pub fn write_rules_xlsx(rules: &[Rule], t: &Template, lang: Lang) -> Result<Vec<
     let mut wb = Workbook::new();
     instructions(&mut wb, lang)?;
 
-    let ws = table(&mut wb, RULES, RULE_COLUMNS, &rules::rule_rows(rules))?;
+    let ws = table(&mut wb, RULES, RULE_COLUMNS, &rules::rule_rows(rules), &[])?;
     let severities: Vec<&str> = Severity::ALL.iter().map(|s| s.code()).collect();
     pick(
         ws,
@@ -232,7 +185,7 @@ pub fn write_rules_xlsx(rules: &[Rule], t: &Template, lang: Lang) -> Result<Vec<
                     "name" => i.code.clone(),
                     "label::zh" => i.label_zh.clone(),
                     "label::en" => i.label_en.clone(),
-                    "type" => type_text(&i.ty),
+                    "type" => i.ty.xlsform(),
                     "section" => i.section.clone(),
                     "choices" => choices_text(t, &i.ty),
                     _ => String::new(),
@@ -240,7 +193,7 @@ pub fn write_rules_xlsx(rules: &[Rule], t: &Template, lang: Lang) -> Result<Vec<
                 .collect()
         })
         .collect();
-    table(&mut wb, ITEMS, ITEM_COLUMNS, &items)?;
+    table(&mut wb, ITEMS, ITEM_COLUMNS, &items, &[])?;
     Ok(wb.save_to_buffer()?)
 }
 

@@ -45,18 +45,6 @@ fn note_key(sheet: &str, column: &str) -> String {
     format!("files.tpl.note.{sheet}.{}", column.replace("::", "_"))
 }
 
-fn type_text(ty: &ItemType) -> String {
-    match ty {
-        ItemType::Integer => "integer".into(),
-        ItemType::Decimal => "decimal".into(),
-        ItemType::Text => "text".into(),
-        ItemType::YesNo => "yes_no".into(),
-        ItemType::Date => "date".into(),
-        ItemType::Choice(list) => format!("select_one {list}"),
-        ItemType::MultiChoice(list) => format!("select_multiple {list}"),
-    }
-}
-
 /// A choice as a condition shows it: its Chinese label when that reads back as the same choice,
 /// its code otherwise.
 fn choice_text(t: &Template, item: &Item, code: &str) -> String {
@@ -129,7 +117,7 @@ fn optional_number(n: Option<f64>) -> String {
 /// The text of an item's cell in a column of the `survey` sheet.
 fn survey_cell(t: &Template, item: &Item, column: &str) -> String {
     match column {
-        "type" => type_text(&item.ty),
+        "type" => item.ty.xlsform(),
         "name" => item.code.clone(),
         "label::zh" => item.label_zh.clone(),
         "label::en" => item.label_en.clone(),
@@ -161,11 +149,15 @@ fn survey_cell(t: &Template, item: &Item, column: &str) -> String {
 
 /// Writes a sheet of one header row and rows of text: bold frozen header, text format, widths
 /// that fit. Returns the sheet for data validations.
-fn table<'a>(
+/// Writes a sheet of one header row and rows of text (bold frozen header, text cells, widths to
+/// the content). Cells of the `raw` columns are numbers the caller formatted and are written as
+/// they are; any other text is guarded against formula injection.
+pub(crate) fn table<'a>(
     wb: &'a mut Workbook,
     name: &str,
     header: &[&str],
     rows: &[Vec<String>],
+    raw: &[&str],
 ) -> Result<&'a mut rust_xlsxwriter::Worksheet, FilesError> {
     let ws = wb.add_worksheet();
     ws.set_name(name)?;
@@ -177,6 +169,7 @@ fn table<'a>(
         let width = fit_width(
             std::iter::once(display_width(h)).chain(
                 rows.iter()
+                    .take(1_000)
                     .filter_map(|r| r.get(c))
                     .map(|v| display_width(v)),
             ),
@@ -188,8 +181,7 @@ fn table<'a>(
             if v.is_empty() {
                 continue;
             }
-            // Numbers this module formats cannot be formulas; any other text is guarded.
-            let v = if NUMBER_COLUMNS.contains(&header[c]) {
+            let v = if header.get(c).is_some_and(|h| raw.contains(h)) {
                 v.clone()
             } else {
                 cell_text(v)
@@ -221,7 +213,7 @@ pub fn write_template_xlsx(t: &Template, lang: Lang) -> Result<Vec<u8>, FilesErr
                 .collect()
         })
         .collect();
-    let ws = table(&mut wb, SURVEY, SURVEY_COLUMNS, &survey)?;
+    let ws = table(&mut wb, SURVEY, SURVEY_COLUMNS, &survey, NUMBER_COLUMNS)?;
     let position = |name: &str| SURVEY_COLUMNS.iter().position(|c| *c == name);
     if let Some(c) = position("type") {
         // Information only: choice types are typed in, not picked.
@@ -261,7 +253,7 @@ pub fn write_template_xlsx(t: &Template, lang: Lang) -> Result<Vec<u8>, FilesErr
                 .collect()
         })
         .collect();
-    table(&mut wb, CHOICES, CHOICES_COLUMNS, &choices)?;
+    table(&mut wb, CHOICES, CHOICES_COLUMNS, &choices, &[])?;
 
     let settings: Vec<Vec<String>> = SETTINGS_KEYS
         .iter()
@@ -275,7 +267,7 @@ pub fn write_template_xlsx(t: &Template, lang: Lang) -> Result<Vec<u8>, FilesErr
             vec![k.to_string(), v]
         })
         .collect();
-    table(&mut wb, SETTINGS, SETTINGS_COLUMNS, &settings)?;
+    table(&mut wb, SETTINGS, SETTINGS_COLUMNS, &settings, &[])?;
     Ok(wb.save_to_buffer()?)
 }
 

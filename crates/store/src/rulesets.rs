@@ -61,6 +61,15 @@ pub async fn history(db: &Db, form_id: &str, code: &str) -> Result<Vec<StoredRul
     rows.into_iter().map(convert).collect()
 }
 
+/// Every version of every rule of a form, by code and version: one read for a page that shows
+/// each rule with its history.
+pub async fn all_versions(db: &Db, form_id: &str) -> Result<Vec<StoredRule>> {
+    let sql = format!("{SELECT} where form_id = $1 order by code, version");
+    let rows: Vec<Row> = with_db!(db, p => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
+        .bind(form_id).fetch_all(p).await)?;
+    rows.into_iter().map(convert).collect()
+}
+
 pub async fn get(db: &Db, id: i64) -> Result<StoredRule> {
     let sql = format!("{SELECT} where review_rule_id = $1");
     let row: Option<Row> = with_db!(db, p => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))

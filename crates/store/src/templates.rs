@@ -28,6 +28,26 @@ fn decode(json: &str) -> Result<Template> {
 
 /// Saves a new version; refused when the form already has a version with this number.
 pub async fn save(db: &Db, t: &Template, actor: &Actor) -> Result<i64> {
+    // The items' own rules (the workbook's `rule` column) are checked like any rule, so a
+    // template never stores one that review could not run.
+    let bad: Vec<Problem> = shanghui_core::rules::template_rules(t)
+        .iter()
+        .filter_map(|r| {
+            let e = shanghui_core::rules::compile(r, t).err()?;
+            Some(Problem::general(
+                Msg::new("template.bad_rule")
+                    .with("item", &r.code)
+                    .with_both(
+                        "message",
+                        &e.render(shanghui_core::Lang::ZhCn),
+                        &e.render(shanghui_core::Lang::En),
+                    ),
+            ))
+        })
+        .collect();
+    if !bad.is_empty() {
+        return Err(StoreError::Rejected(bad));
+    }
     let definition = serde_json::to_string(t).map_err(|e| StoreError::Corrupt(e.to_string()))?;
     let exists: Option<i64> = with_db!(db, p => sqlx::query_scalar(
         "select report_template_id from report_template where form_id = $1 and version = $2")

@@ -100,6 +100,25 @@ async fn campaign_and_report_workflow_on_every_backend() {
         .await;
         let tid = templates::ensure_sample(db, &a).await.unwrap();
         assert_eq!(templates::ensure_sample(db, &a).await.unwrap(), tid);
+        // A template whose item rule does not type-check is refused, naming the item.
+        let mut broken = sample();
+        broken.version = 2;
+        let ga = broken
+            .items
+            .iter_mut()
+            .find(|i| i.code == "general_assembly")
+            .unwrap();
+        ga.rule = "general_asembly >= 1".into();
+        match templates::save(db, &broken, &a).await {
+            Err(StoreError::Rejected(ps)) => {
+                let text = ps[0].render(Lang::ZhCn);
+                assert!(
+                    text.contains("general_assembly") && text.contains("general_asembly"),
+                    "{text}"
+                );
+            }
+            other => panic!("{other:?}"),
+        }
         assert_eq!(templates::get(db, tid).await.unwrap(), sample());
 
         // Fujian opens 2025: its four chambers are expected.

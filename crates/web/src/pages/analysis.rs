@@ -343,21 +343,6 @@ pub struct UnitRow {
 }
 
 /// One bar of a chart, its geometry worked out here so the template only places it.
-pub struct Bar {
-    pub y: String,
-    pub text_y: String,
-    pub label: String,
-    pub full_name: String,
-    pub width: String,
-    pub value_x: String,
-    pub value: String,
-}
-
-pub struct Chart {
-    pub height: String,
-    pub bars: Vec<Bar>,
-}
-
 /// One part of the conclusions' stacked bar, with its legend.
 pub struct Segment {
     pub code: &'static str,
@@ -385,7 +370,7 @@ pub struct AnalysisPage {
     pub rules: Vec<RuleRow>,
     pub items: Vec<ItemRow>,
     pub children: Vec<PartRow>,
-    pub chart: Chart,
+    pub chart: super::chart::Chart,
     pub categories: Vec<PartRow>,
     pub units: Vec<UnitRow>,
     pub units_note: String,
@@ -400,47 +385,8 @@ pub struct AnalysisPage {
     pub can_rules: bool,
 }
 
-const BAR_AREA: f64 = 380.0;
-const LABEL_WIDTH: f64 = 190.0;
-const ROW_HEIGHT: f64 = 24.0;
 /// Width of the conclusions' stacked bar.
 const STACK_WIDTH: f64 = 600.0;
-
-fn short(name: &str) -> String {
-    if name.chars().count() > 12 {
-        let mut s: String = name.chars().take(11).collect();
-        s.push('…');
-        s
-    } else {
-        name.to_string()
-    }
-}
-
-/// The share of reports with problems of each child, as bars.
-fn chart(parts: &[PartCount]) -> Chart {
-    let bars = parts
-        .iter()
-        .enumerate()
-        .map(|(i, p)| {
-            let rate = p.share().unwrap_or(0.0);
-            let y = 8.0 + i as f64 * ROW_HEIGHT;
-            let width = (rate * BAR_AREA).max(0.0);
-            Bar {
-                y: format!("{y:.0}"),
-                text_y: format!("{:.0}", y + 13.0),
-                label: short(&p.name),
-                full_name: p.name.clone(),
-                width: format!("{width:.1}"),
-                value_x: format!("{:.1}", LABEL_WIDTH + width + 6.0),
-                value: percent(p.share()),
-            }
-        })
-        .collect::<Vec<_>>();
-    Chart {
-        height: format!("{:.0}", 16.0 + bars.len() as f64 * ROW_HEIGHT),
-        bars,
-    }
-}
 
 /// The conclusions as one stacked bar: 合格, 基本合格, 不合格, then those without one.
 fn segments(a: &Analysis, lang: Lang) -> Vec<Segment> {
@@ -689,7 +635,11 @@ async fn render(
         segments: segments(&a, lang),
         rules,
         items,
-        chart: chart(&a.by_child),
+        chart: super::chart::bars(
+            "problem-chart",
+            lang.t("analysis.chart_title").to_string(),
+            a.by_child.iter().map(|p| (p.name.as_str(), p.share())),
+        ),
         children,
         categories,
         units,

@@ -44,21 +44,6 @@ pub struct ChildRow {
 }
 
 /// One bar of the chart, its geometry worked out here so the template only places it.
-pub struct Bar {
-    pub y: String,
-    pub text_y: String,
-    pub label: String,
-    pub full_name: String,
-    pub width: String,
-    pub value_x: String,
-    pub rate: String,
-}
-
-pub struct Chart {
-    pub height: String,
-    pub bars: Vec<Bar>,
-}
-
 pub struct MissingRow {
     pub id: i64,
     pub name: String,
@@ -89,7 +74,7 @@ pub struct Dashboard {
     pub crumbs: Vec<(String, String)>,
     pub cards: Vec<Card>,
     pub children: Vec<ChildRow>,
-    pub chart: Chart,
+    pub chart: super::chart::Chart,
     pub missing: Vec<MissingRow>,
     pub missing_note: String,
     pub can_manage: bool,
@@ -170,46 +155,6 @@ fn cards(r: &Rates) -> Vec<Card> {
             value: r.missing().to_string(),
         },
     ]
-}
-
-/// Width of the chart's bar area and of its label column, in SVG units.
-const BAR_AREA: f64 = 380.0;
-const LABEL_WIDTH: f64 = 190.0;
-const ROW_HEIGHT: f64 = 24.0;
-
-fn short(name: &str) -> String {
-    if name.chars().count() > 12 {
-        let mut s: String = name.chars().take(11).collect();
-        s.push('…');
-        s
-    } else {
-        name.to_string()
-    }
-}
-
-fn chart(children: &[campaigns::ChildRates]) -> Chart {
-    let bars = children
-        .iter()
-        .enumerate()
-        .map(|(i, c)| {
-            let rate = c.rates.reporting_rate().unwrap_or(0.0);
-            let y = 8.0 + i as f64 * ROW_HEIGHT;
-            let width = (rate * BAR_AREA).max(0.0);
-            Bar {
-                y: format!("{y:.0}"),
-                text_y: format!("{:.0}", y + 13.0),
-                label: short(&c.name),
-                full_name: c.name.clone(),
-                width: format!("{width:.1}"),
-                value_x: format!("{:.1}", LABEL_WIDTH + width + 6.0),
-                rate: percent(c.rates.reporting_rate()),
-            }
-        })
-        .collect::<Vec<_>>();
-    Chart {
-        height: format!("{:.0}", 16.0 + bars.len() as f64 * ROW_HEIGHT),
-        bars,
-    }
 }
 
 fn report_status(s: Option<ReportStatus>, lang: Lang) -> String {
@@ -302,7 +247,14 @@ pub async fn render(
         node_name: node.record.name.clone(),
         crumbs,
         cards: cards(&rates.rates),
-        chart: chart(&rates.children),
+        chart: super::chart::bars(
+            "rate-chart",
+            lang.t("campaign.chart_title").to_string(),
+            rates
+                .children
+                .iter()
+                .map(|c| (c.name.as_str(), c.rates.reporting_rate())),
+        ),
         children,
         missing: missing.into_iter().map(|m| missing_row(m, lang)).collect(),
         missing_note,

@@ -3,6 +3,7 @@
 pub mod analysis;
 pub mod audit;
 pub mod campaigns;
+pub mod chart;
 pub mod dashboard;
 pub mod form;
 pub mod rectify;

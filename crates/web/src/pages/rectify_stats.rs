@@ -332,21 +332,6 @@ pub struct OverdueRow {
 }
 
 /// One bar of the chart, its geometry worked out here so the template only places it.
-pub struct Bar {
-    pub y: String,
-    pub text_y: String,
-    pub label: String,
-    pub full_name: String,
-    pub width: String,
-    pub value_x: String,
-    pub value: String,
-}
-
-pub struct Chart {
-    pub height: String,
-    pub bars: Vec<Bar>,
-}
-
 #[derive(askama::Template, WebTemplate)]
 #[template(path = "rectify.html")]
 pub struct FiguresPage {
@@ -360,7 +345,7 @@ pub struct FiguresPage {
     pub crumbs: Vec<(String, String)>,
     pub cards: Vec<Card>,
     pub children: Vec<PartRow>,
-    pub chart: Chart,
+    pub chart: super::chart::Chart,
     pub rules: Vec<RuleRow>,
     pub categories: Vec<PartRow>,
     pub overdue: Vec<OverdueRow>,
@@ -368,46 +353,6 @@ pub struct FiguresPage {
     /// The list of the node's notices.
     pub notices_href: String,
     pub can_analyse: bool,
-}
-
-const BAR_AREA: f64 = 380.0;
-const LABEL_WIDTH: f64 = 190.0;
-const ROW_HEIGHT: f64 = 24.0;
-
-fn short(name: &str) -> String {
-    if name.chars().count() > 12 {
-        let mut s: String = name.chars().take(11).collect();
-        s.push('…');
-        s
-    } else {
-        name.to_string()
-    }
-}
-
-/// The closure rate of each child, as bars.
-fn chart(parts: &[PartStats]) -> Chart {
-    let bars = parts
-        .iter()
-        .enumerate()
-        .map(|(i, p)| {
-            let rate = p.stats.closure_rate().unwrap_or(0.0);
-            let y = 8.0 + i as f64 * ROW_HEIGHT;
-            let width = (rate * BAR_AREA).max(0.0);
-            Bar {
-                y: format!("{y:.0}"),
-                text_y: format!("{:.0}", y + 13.0),
-                label: short(&p.name),
-                full_name: p.name.clone(),
-                width: format!("{width:.1}"),
-                value_x: format!("{:.1}", LABEL_WIDTH + width + 6.0),
-                value: percent(p.stats.closure_rate()),
-            }
-        })
-        .collect::<Vec<_>>();
-    Chart {
-        height: format!("{:.0}", 16.0 + bars.len() as f64 * ROW_HEIGHT),
-        bars,
-    }
 }
 
 fn cards(s: &Stats, lang: Lang) -> Vec<Card> {
@@ -624,7 +569,14 @@ pub async fn page(
         node_name: node.record.name.clone(),
         crumbs,
         cards: cards(&f.stats.stats, lang),
-        chart: chart(&f.stats.children),
+        chart: super::chart::bars(
+            "closure-chart",
+            lang.t("rectify_page.chart_title").to_string(),
+            f.stats
+                .children
+                .iter()
+                .map(|p| (p.name.as_str(), p.stats.closure_rate())),
+        ),
         children,
         rules,
         categories,

@@ -205,8 +205,14 @@ async fn list_page(
         return Ok(page);
     };
     let (_, t) = rulesets::form_template(&state.db, &form).await?;
+    // Every rule's history in one read, not one query a rule.
+    let mut history: std::collections::HashMap<String, Vec<rulesets::StoredRule>> =
+        std::collections::HashMap::new();
+    for v in rulesets::all_versions(&state.db, &form).await? {
+        history.entry(v.rule.code.clone()).or_default().push(v);
+    }
     for s in rulesets::current(&state.db, &form).await? {
-        let versions = rulesets::history(&state.db, &form, &s.rule.code).await?;
+        let versions = history.remove(&s.rule.code).unwrap_or_default();
         let r = &s.rule;
         page.rules.push(RuleRow {
             code: r.code.clone(),
