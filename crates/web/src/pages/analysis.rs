@@ -20,7 +20,7 @@ use shanghui_store::campaigns::{self, Campaign};
 use shanghui_store::rulesets::{self, StoredRule};
 use shanghui_store::{Db, StoreError, accounts, orgs, reports, review, templates};
 
-use super::campaigns::{Ids, campaign_path, check, default_node, title};
+use super::campaigns::{Ids, check, title};
 use super::review::review_href;
 use super::upload::{XLSX, download};
 use super::{Posted, Viewer};
@@ -426,48 +426,8 @@ fn segments(a: &Analysis, lang: Lang) -> Vec<Segment> {
         .collect()
 }
 
-/// The node asked for: in the viewer's scope and in the campaign, else not found.
-async fn node_of(
-    state: &AppState,
-    viewer: &Viewer,
-    c: &Campaign,
-    asked: Option<&str>,
-) -> Result<Organization, AppError> {
-    let id = match asked.map(str::trim).filter(|s| !s.is_empty()) {
-        None => return default_node(state, viewer, c).await,
-        Some(s) => value::parse_int(s).ok_or(AppError::NotFound)?,
-    };
-    let org = orgs::require(&state.db, &viewer.scope, id).await?;
-    if !org.path.is_within(&campaign_path(c)?) {
-        return Err(AppError::NotFound);
-    }
-    Ok(org)
-}
-
 fn analysis_href(c: i64, node: i64) -> String {
     format!("/campaigns/{c}/review?node={node}")
-}
-
-async fn crumbs(
-    state: &AppState,
-    viewer: &Viewer,
-    c: &Campaign,
-    node: &Organization,
-) -> Result<Vec<(String, String)>, AppError> {
-    let ids = node.path.ids();
-    let from = ids
-        .iter()
-        .position(|&i| i == c.organization_id)
-        .unwrap_or(0);
-    let wanted = &ids[from..];
-    let mut out: Vec<(String, String)> = orgs::ancestors(&state.db, &viewer.scope, node)
-        .await?
-        .into_iter()
-        .filter(|(id, _)| wanted.contains(id))
-        .map(|(id, name)| (analysis_href(c.id, id), name))
-        .collect();
-    out.push((analysis_href(c.id, node.id), node.record.name.clone()));
-    Ok(out)
 }
 
 /// The reviewer accounts an assigner may choose: third-party reviewers in its scope, enabled.
@@ -496,7 +456,7 @@ async fn render(
     node: Organization,
     assign: Assign,
 ) -> Result<AnalysisPage, AppError> {
-    let crumbs = crumbs(state, viewer, &c, &node).await?;
+    let crumbs = super::campaigns::crumbs(state, viewer, &c, &node, analysis_href).await?;
     let a = analyse(&state.db, &viewer.scope, c, node, UNITS_SHOWN).await?;
     let c = &a.campaign;
     let with_problems = a.with_problems();
@@ -706,7 +666,7 @@ pub async fn page(
         return Err(AppError::Forbidden);
     }
     let c = campaigns::get(&state.db, &viewer.scope, ids.id).await?;
-    let node = node_of(&state, &viewer, &c, q.node.as_deref()).await?;
+    let node = super::campaigns::asked_node(&state, &viewer, &c, q.node.as_deref()).await?;
     let mut page = render(&state, &viewer, lang, &csrf, c, node, Assign::default()).await?;
     page.flash = flash(&q, lang);
     Ok(page)
@@ -725,7 +685,7 @@ pub async fn export(
         return Err(AppError::Forbidden);
     }
     let c = campaigns::get(&state.db, &viewer.scope, ids.id).await?;
-    let node = node_of(&state, &viewer, &c, q.node.as_deref()).await?;
+    let node = super::campaigns::asked_node(&state, &viewer, &c, q.node.as_deref()).await?;
     let name = lang.tf(
         "analysis.file",
         &[("year", &c.year.to_string()), ("node", &node.record.name)],
@@ -766,7 +726,7 @@ pub async fn run(
     }
     check(&csrf, f.token.as_deref())?;
     let c = campaigns::get(&state.db, &viewer.scope, ids.id).await?;
-    let node = node_of(&state, &viewer, &c, f.node.as_deref()).await?;
+    let node = super::campaigns::asked_node(&state, &viewer, &c, f.node.as_deref()).await?;
     let s = review::run(&state.db, &viewer.scope, c.id, None, &viewer.actor).await?;
     Ok(Redirect::to(&format!(
         "{}&done=run&reports={}&added={}&kept={}&closed={}",
@@ -805,7 +765,7 @@ pub async fn assign(
     viewer.require(Permission::ManageCampaigns)?;
     check(&csrf, f.token.as_deref())?;
     let c = campaigns::get(&state.db, &viewer.scope, ids.id).await?;
-    let node = node_of(&state, &viewer, &c, f.node.as_deref()).await?;
+    let node = super::campaigns::asked_node(&state, &viewer, &c, f.node.as_deref()).await?;
     let unassign = f.action.as_deref() == Some("unassign");
     let which = match f.which.as_deref() {
         Some("problems") => "problems",

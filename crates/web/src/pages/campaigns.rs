@@ -76,6 +76,67 @@ pub async fn default_node(
     Ok(orgs::require(&state.db, &viewer.scope, id).await?)
 }
 
+/// The node a campaign page is asked about (`?node=ID`): in the viewer's scope and under the
+/// campaign's federation, else not found; without one, [`default_node`].
+pub async fn asked_node(
+    state: &AppState,
+    viewer: &Viewer,
+    c: &Campaign,
+    asked: Option<&str>,
+) -> Result<Organization, AppError> {
+    node_by_id(state, viewer, c, parse_node(asked)?).await
+}
+
+/// The `?node=` parameter: absent or empty is none; anything but a number is not found.
+pub fn parse_node(raw: Option<&str>) -> Result<Option<i64>, AppError> {
+    match raw.map(str::trim).filter(|s| !s.is_empty()) {
+        None => Ok(None),
+        Some(s) => value::parse_int(s).map(Some).ok_or(AppError::NotFound),
+    }
+}
+
+/// [`asked_node`] for a parameter already read.
+pub async fn node_by_id(
+    state: &AppState,
+    viewer: &Viewer,
+    c: &Campaign,
+    asked: Option<i64>,
+) -> Result<Organization, AppError> {
+    let Some(id) = asked else {
+        return default_node(state, viewer, c).await;
+    };
+    let org = orgs::require(&state.db, &viewer.scope, id).await?;
+    if !org.path.is_within(&campaign_path(c)?) {
+        return Err(AppError::NotFound);
+    }
+    Ok(org)
+}
+
+/// Breadcrumbs from the campaign's federation (or the top of the viewer's scope) down to
+/// `node`, each linked by `href(campaign, node)` to the same page of that node.
+pub async fn crumbs(
+    state: &AppState,
+    viewer: &Viewer,
+    c: &Campaign,
+    node: &Organization,
+    href: impl Fn(i64, i64) -> String,
+) -> Result<Vec<(String, String)>, AppError> {
+    let ids = node.path.ids();
+    let from = ids
+        .iter()
+        .position(|&i| i == c.organization_id)
+        .unwrap_or(0);
+    let wanted = &ids[from..];
+    let mut out: Vec<(String, String)> = orgs::ancestors(&state.db, &viewer.scope, node)
+        .await?
+        .into_iter()
+        .filter(|(id, _)| wanted.contains(id))
+        .map(|(id, name)| (href(c.id, id), name))
+        .collect();
+    out.push((href(c.id, node.id), node.record.name.clone()));
+    Ok(out)
+}
+
 pub fn status_label(c: &Campaign, lang: Lang) -> String {
     c.status.label(lang).to_string()
 }

@@ -9,14 +9,12 @@ use axum::extract::{Extension, Query, State};
 use axum::response::Response;
 use shanghui_core::account::Permission;
 use shanghui_core::report::{CampaignStatus, Rates, ReportStatus, percent};
-use shanghui_core::{Lang, OrgKind, Organization, value};
-use shanghui_store::campaigns::{self, Campaign, MissingUnit};
-use shanghui_store::{orgs, templates};
+use shanghui_core::{Lang, OrgKind};
+use shanghui_store::campaigns::{self, MissingUnit};
+use shanghui_store::templates;
 
 use super::Viewer;
-use super::campaigns::{
-    Done, Ids, campaign_path, default_node, flash, manages, status_label, title,
-};
+use super::campaigns::{Done, Ids, flash, manages, status_label, title};
 use super::upload::{CSV, XLSX, download};
 use crate::auth::Me;
 use crate::csrf::Token;
@@ -83,50 +81,6 @@ pub struct Dashboard {
     pub action_errors: Vec<String>,
 }
 
-/// The node asked for: in the viewer's scope and in the campaign, else not found.
-async fn node(
-    state: &AppState,
-    viewer: &Viewer,
-    c: &Campaign,
-    asked: Option<i64>,
-) -> Result<Organization, AppError> {
-    let Some(id) = asked else {
-        return default_node(state, viewer, c).await;
-    };
-    let org = orgs::require(&state.db, &viewer.scope, id).await?;
-    if !org.path.is_within(&campaign_path(c)?) {
-        return Err(AppError::NotFound);
-    }
-    Ok(org)
-}
-
-/// The breadcrumbs from the campaign's federation (or the top of the viewer's scope, when that
-/// is lower) down to the node.
-async fn crumbs(
-    state: &AppState,
-    viewer: &Viewer,
-    c: &Campaign,
-    node: &Organization,
-) -> Result<Vec<(String, String)>, AppError> {
-    let ids = node.path.ids();
-    let from = ids
-        .iter()
-        .position(|&i| i == c.organization_id)
-        .unwrap_or(0);
-    let wanted = &ids[from..];
-    let mut out: Vec<(String, String)> = orgs::ancestors(&state.db, &viewer.scope, node)
-        .await?
-        .into_iter()
-        .filter(|(id, _)| wanted.contains(id))
-        .map(|(id, name)| (format!("/campaigns/{}?node={id}", c.id), name))
-        .collect();
-    out.push((
-        format!("/campaigns/{}?node={}", c.id, node.id),
-        node.record.name.clone(),
-    ));
-    Ok(out)
-}
-
 fn cards(r: &Rates) -> Vec<Card> {
     vec![
         Card {
@@ -185,8 +139,11 @@ pub async fn render(
     action_errors: Vec<String>,
 ) -> Result<Dashboard, AppError> {
     let c = campaigns::get(&state.db, &viewer.scope, id).await?;
-    let node = node(state, viewer, &c, asked).await?;
-    let crumbs = crumbs(state, viewer, &c, &node).await?;
+    let node = super::campaigns::node_by_id(state, viewer, &c, asked).await?;
+    let crumbs = super::campaigns::crumbs(state, viewer, &c, &node, |c, n| {
+        format!("/campaigns/{c}?node={n}")
+    })
+    .await?;
     let rates = state
         .rates
         .rates(&state.db, &viewer.scope, &c, &node)
@@ -264,13 +221,6 @@ pub async fn render(
     })
 }
 
-fn asked_node(raw: Option<&str>) -> Result<Option<i64>, AppError> {
-    match raw.map(str::trim).filter(|s| !s.is_empty()) {
-        None => Ok(None),
-        Some(s) => value::parse_int(s).map(Some).ok_or(AppError::NotFound),
-    }
-}
-
 /// `GET /campaigns/{id}?node=ORG_ID`.
 pub async fn page(
     State(state): State<AppState>,
@@ -281,7 +231,7 @@ pub async fn page(
     q: Query<Done>,
 ) -> Result<Dashboard, AppError> {
     viewer.require(Permission::ViewReports)?;
-    let asked = asked_node(q.node.as_deref())?;
+    let asked = super::campaigns::parse_node(q.node.as_deref())?;
     let mut page = render(&state, &viewer, lang, &csrf, ids.id, asked, Vec::new()).await?;
     page.flash = flash(&q, lang);
     Ok(page)
@@ -319,9 +269,9 @@ async fn missing_list(
     xlsx: bool,
 ) -> Result<Response, AppError> {
     viewer.require(Permission::ViewReports)?;
-    let asked = asked_node(q.node.as_deref())?;
+    let asked = super::campaigns::parse_node(q.node.as_deref())?;
     let c = campaigns::get(&state.db, &viewer.scope, ids.id).await?;
-    let node = node(&state, &viewer, &c, asked).await?;
+    let node = super::campaigns::node_by_id(&state, &viewer, &c, asked).await?;
     let missing = campaigns::missing(&state.db, &viewer.scope, &c, &node, i64::MAX).await?;
     let header = [
         "common.id",

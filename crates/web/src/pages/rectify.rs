@@ -36,9 +36,7 @@ use shanghui_store::review::{self, Finding};
 use shanghui_store::{StoreError, orgs, reports, templates};
 
 use super::campaigns::{Ids, check, title};
-use super::rectify_stats::{
-    NOTICE_COLUMNS, campaign_node, figures_href, notice_cells, rule_name, rule_names,
-};
+use super::rectify_stats::{NOTICE_COLUMNS, figures_href, notice_cells, rule_name, rule_names};
 use super::review::{detail_values, review_href, review_scope, value_name};
 use super::upload::{XLSX, attachment, download};
 use super::{Posted, Viewer, local_time, today};
@@ -548,7 +546,7 @@ async fn bulk_target(
     viewer.require(Permission::ManageCampaigns)?;
     viewer.require(Permission::Review)?;
     let c = campaigns::get(&state.db, &viewer.scope, id).await?;
-    let node = campaign_node(state, viewer, &c, node).await?;
+    let node = super::campaigns::asked_node(state, viewer, &c, node).await?;
     Ok((c, node))
 }
 

@@ -20,13 +20,13 @@ use shanghui_core::account::Permission;
 use shanghui_core::rectify::{Stats, status_label};
 use shanghui_core::report::percent;
 use shanghui_core::review::Trigger;
-use shanghui_core::{Lang, OrgKind, Organization, Scope, value};
+use shanghui_core::{Lang, OrgKind, Organization, Scope};
 use shanghui_files::Table;
 use shanghui_store::campaigns::{self, Campaign};
 use shanghui_store::rectify::{self, Filter, NodeStats, NoticeRow, PartStats};
-use shanghui_store::{Db, orgs, rulesets, templates};
+use shanghui_store::{Db, rulesets, templates};
 
-use super::campaigns::{Ids, campaign_path, default_node, title};
+use super::campaigns::{Ids, title};
 use super::upload::{XLSX, download};
 use super::{Viewer, today};
 use crate::auth::Me;
@@ -407,48 +407,8 @@ pub fn rule_name(code: &str, names: &HashMap<String, String>, lang: Lang) -> Str
         .unwrap_or_else(|| code.to_string())
 }
 
-/// The node asked for: in the viewer's scope and in the campaign, else not found.
-pub async fn campaign_node(
-    state: &AppState,
-    viewer: &Viewer,
-    c: &Campaign,
-    asked: Option<&str>,
-) -> Result<Organization, AppError> {
-    let id = match asked.map(str::trim).filter(|s| !s.is_empty()) {
-        None => return default_node(state, viewer, c).await,
-        Some(s) => value::parse_int(s).ok_or(AppError::NotFound)?,
-    };
-    let org = orgs::require(&state.db, &viewer.scope, id).await?;
-    if !org.path.is_within(&campaign_path(c)?) {
-        return Err(AppError::NotFound);
-    }
-    Ok(org)
-}
-
 pub fn figures_href(c: i64, node: i64) -> String {
     format!("/campaigns/{c}/rectify?node={node}")
-}
-
-async fn crumbs(
-    state: &AppState,
-    viewer: &Viewer,
-    c: &Campaign,
-    node: &Organization,
-) -> Result<Vec<(String, String)>, AppError> {
-    let ids = node.path.ids();
-    let from = ids
-        .iter()
-        .position(|&i| i == c.organization_id)
-        .unwrap_or(0);
-    let wanted = &ids[from..];
-    let mut out: Vec<(String, String)> = orgs::ancestors(&state.db, &viewer.scope, node)
-        .await?
-        .into_iter()
-        .filter(|(id, _)| wanted.contains(id))
-        .map(|(id, name)| (figures_href(c.id, id), name))
-        .collect();
-    out.push((figures_href(c.id, node.id), node.record.name.clone()));
-    Ok(out)
 }
 
 fn part_row(p: &PartStats, href: String, name: String, lang: Lang) -> PartRow {
@@ -488,8 +448,8 @@ pub async fn page(
 ) -> Result<FiguresPage, AppError> {
     viewer.require(Permission::ViewReports)?;
     let c = campaigns::get(&state.db, &viewer.scope, ids.id).await?;
-    let node = campaign_node(&state, &viewer, &c, q.node.as_deref()).await?;
-    let crumbs = crumbs(&state, &viewer, &c, &node).await?;
+    let node = super::campaigns::asked_node(&state, &viewer, &c, q.node.as_deref()).await?;
+    let crumbs = super::campaigns::crumbs(&state, &viewer, &c, &node, figures_href).await?;
     let pf = state
         .rectify
         .get(&state.db, &viewer.scope, &c, &node)
@@ -599,7 +559,7 @@ pub async fn export(
 ) -> Result<Response, AppError> {
     viewer.require(Permission::ViewReports)?;
     let c = campaigns::get(&state.db, &viewer.scope, ids.id).await?;
-    let node = campaign_node(&state, &viewer, &c, q.node.as_deref()).await?;
+    let node = super::campaigns::asked_node(&state, &viewer, &c, q.node.as_deref()).await?;
     let name = lang.tf(
         "rectify_page.file",
         &[("year", &c.year.to_string()), ("node", &node.record.name)],
