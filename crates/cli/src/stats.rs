@@ -2,6 +2,7 @@
 //! reports, printed as text, JSON (full-precision numbers, keys by procedure), CSV, HTML or an
 //! xlsx workbook. The numbers are the stats crate's, checked against PSPP and scipy.
 
+use std::io::Read;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -321,17 +322,39 @@ fn xlsx_bytes(tables: &[Table]) -> Result<Vec<u8>> {
 
 async fn dataset(db: Option<&Db>, a: &StatsArgs, lang: Lang) -> Result<Dataset> {
     if let Some(file) = &a.file {
-        let bytes = std::fs::read(file).map_err(|e| {
-            anyhow::Error::new(e)
-                .context(lang.tf("cli.cannot_read", &[("file", &file.display().to_string())]))
-        })?;
+        let shown = file.display().to_string();
+        let cannot_read = || lang.tf("cli.cannot_read", &[("file", &shown)]);
         let name = file
             .file_name()
             .map(|n| n.to_string_lossy().to_string())
             .unwrap_or_default();
-        return shanghui_files::read_dataset(&bytes, &name).map_err(|problems| {
+        // CSV files are read straight into columns with limits for a file of one's own (a
+        // million rows and more); workbooks and system files behind the upload guards.
+        let ext = name
+            .rsplit_once('.')
+            .map(|(_, e)| e.to_ascii_lowercase())
+            .unwrap_or_default();
+        let large = matches!(ext.as_str(), "csv" | "txt");
+        // Of a file beyond the limit, one byte more than it is enough to refuse it.
+        let most = shanghui_files::DatasetLimits::LARGE.max_bytes as u64 + 1;
+        let mut bytes = Vec::new();
+        let __t = std::time::Instant::now();
+        std::fs::File::open(file)
+            .and_then(|f| {
+                bytes.reserve_exact(f.metadata()?.len().min(most) as usize);
+                f.take(most).read_to_end(&mut bytes)
+            })
+            .map_err(|e| anyhow::Error::new(e).context(cannot_read()))?;
+        eprintln!("file read {:?}", __t.elapsed());
+        let read = if large {
+            shanghui_files::read_csv_dataset_large(&bytes, &name)
+        } else {
+            shanghui_files::read_dataset(&bytes, &name)
+        };
+        return read.map_err(|problems| {
             anyhow!(
-                "{}",
+                "{}:\n{}",
+                cannot_read(),
                 problems
                     .iter()
                     .map(|p| p.render(lang))

@@ -29,6 +29,8 @@ const ZH: &[&str] = &[
     include_str!("../i18n/zh-CN.review-web.txt"),
     include_str!("../i18n/zh-CN.rectify.txt"),
     include_str!("../i18n/zh-CN.rectify-web.txt"),
+    include_str!("../i18n/zh-CN.indicator.txt"),
+    include_str!("../i18n/zh-CN.stats-web.txt"),
 ];
 const EN: &[&str] = &[
     include_str!("../i18n/en.txt"),
@@ -42,6 +44,8 @@ const EN: &[&str] = &[
     include_str!("../i18n/en.review-web.txt"),
     include_str!("../i18n/en.rectify.txt"),
     include_str!("../i18n/en.rectify-web.txt"),
+    include_str!("../i18n/en.indicator.txt"),
+    include_str!("../i18n/en.stats-web.txt"),
 ];
 
 static CATALOGUES: LazyLock<[HashMap<&'static str, &'static str>; 2]> =

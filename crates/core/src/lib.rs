@@ -8,6 +8,7 @@ pub mod account;
 pub mod division;
 pub mod field;
 pub mod i18n;
+pub mod indicator;
 pub mod org;
 pub mod problem;
 pub mod rectify;

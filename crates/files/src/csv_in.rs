@@ -29,7 +29,7 @@ pub(crate) fn decode(bytes: &[u8]) -> Option<Cow<'_, str>> {
 }
 
 /// Comma unless the first lines plainly use tabs or semicolons.
-fn delimiter(text: &str) -> u8 {
+pub(crate) fn delimiter(text: &str) -> u8 {
     let head: String = text.lines().take(20).collect::<Vec<_>>().join("\n");
     let count = |c: char| head.chars().filter(|&x| x == c).count();
     let (comma, tab, semi) = (count(','), count('\t'), count(';'));

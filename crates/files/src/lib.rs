@@ -23,16 +23,21 @@ mod csv_in;
 mod dataset;
 mod grid;
 mod guard;
+mod indicators;
 mod located;
 mod read;
 mod report;
 mod rules;
 mod sav;
+mod stats_tables;
 mod template;
 mod write;
 
-pub use dataset::read_dataset;
+pub use dataset::{DatasetLimits, read_csv_dataset, read_csv_dataset_large, read_dataset};
 pub use guard::MAX_SHEETS;
+pub use indicators::{
+    INDICATORS_SHEET, TARGETS_SHEET, read_indicators_workbook, write_indicators_xlsx,
+};
 pub use located::{Located, column_letter};
 pub use read::{RegistryRow, read_registry};
 pub use report::{
@@ -46,6 +51,7 @@ pub use sav::{
     write_sav_with, write_sps,
 };
 pub use shanghui_core::Severity;
+pub use stats_tables::write_stats_xlsx;
 pub use template::{read_template_workbook, write_template_xlsx};
 pub use write::{
     Table, neutralize, registry_template_xlsx, write_registry_csv, write_registry_xlsx,

@@ -727,6 +727,9 @@ mod reports;
 /// Review rule sets as workbooks: tests/rules/mod.rs.
 mod rules;
 
+/// Coverage indicators and targets as workbooks: tests/indicators/mod.rs.
+mod indicators;
+
 /// SPSS system files and data sets for statistics: tests/sav/mod.rs.
 mod sav;
 

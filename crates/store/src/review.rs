@@ -683,6 +683,9 @@ pub async fn conclude(
          concluded_by = excluded.concluded_by")
         .bind(r.id).bind(campaign_id).bind(conclusion.code()).bind(before.suggested.code()).bind(&comment)
         .bind(now).bind(&actor.name).execute(p).await.map(|_| ()))?;
+    // The conclusion is a variable of the campaign's statistics data set (kept per generation).
+    with_db!(db, p => sqlx::query("update campaign set generation = generation + 1 where campaign_id = $1")
+        .bind(campaign_id).execute(p).await.map(|_| ()))?;
     audit::record(
         db,
         actor,

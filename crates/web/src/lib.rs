@@ -7,6 +7,7 @@ mod csrf;
 mod error;
 mod lang;
 mod pages;
+mod stats_terms;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -43,6 +44,8 @@ pub struct AppState {
     pub rates: Arc<cache::RatesCache>,
     /// Rectification figures computed for a campaign's current generation and day.
     pub rectify: Arc<pages::rectify_stats::FiguresCache>,
+    /// Campaigns' statistics data sets, kept for their current generation.
+    pub stats: Arc<pages::stats::StatsCache>,
 }
 
 impl AppState {
@@ -55,6 +58,7 @@ impl AppState {
             limiter: Arc::default(),
             rates: Arc::default(),
             rectify: Arc::default(),
+            stats: Arc::default(),
         })
     }
 }
@@ -125,6 +129,8 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/campaigns/{id}/review/run"),
     ("POST", "/campaigns/{id}/review/assign"),
     ("GET", "/campaigns/{id}/review.xlsx"),
+    ("GET", "/campaigns/{id}/stats"),
+    ("GET", "/campaigns/{id}/stats.xlsx"),
     ("GET", "/rules"),
     ("GET", "/rules.xlsx"),
     ("GET", "/rules/edit"),
@@ -287,6 +293,8 @@ pub fn app(state: AppState) -> Router {
             post(pages::analysis::assign),
         )
         .route("/campaigns/{id}/review.xlsx", get(pages::analysis::export))
+        .route("/campaigns/{id}/stats", get(pages::stats::page))
+        .route("/campaigns/{id}/stats.xlsx", get(pages::stats::export))
         .route("/rules", get(pages::rules::list))
         .route("/rules.xlsx", get(pages::rules::download_xlsx))
         .route(

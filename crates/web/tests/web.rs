@@ -9,7 +9,7 @@
 //! (review.rs: findings, decisions, conclusions, third-party reviewers, rules, the problem
 //! analysis; review_browser.rs in Chromium) and the rectification pages (rectify.rs: notices,
 //! answers with evidence, verification over rounds, overdue notices, the figures;
-//! rectify_browser.rs in Chromium) have modules of their own.
+//! rectify_browser.rs in Chromium) and the statistics page (stats.rs) have modules of their own.
 
 #[path = "web/access.rs"]
 mod access;
@@ -31,6 +31,8 @@ mod reports_browser;
 mod review;
 #[path = "web/review_browser.rs"]
 mod review_browser;
+#[path = "web/stats.rs"]
+mod stats;
 #[path = "web/support.rs"]
 mod support;
 

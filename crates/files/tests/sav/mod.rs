@@ -12,8 +12,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use proptest::prelude::*;
 use shanghui_core::Lang;
 use shanghui_files::{
-    Located, MAX_FILE_BYTES, SavError, SavOptions, is_valid_name, read_dataset, read_sav,
-    spss_names, write_sav, write_sav_with, write_sps,
+    DatasetLimits, Located, MAX_FILE_BYTES, SavError, SavOptions, is_valid_name, read_csv_dataset,
+    read_csv_dataset_large, read_dataset, read_sav, spss_names, write_sav, write_sav_with,
+    write_sps,
 };
 use shanghui_stats::{Column, Dataset, Measure, MissingSpec, Value, VarKind, Variable};
 
@@ -1147,4 +1148,232 @@ fn datasets_from_sav_by_name_or_content() {
     assert_eq!(keys(&problems), vec!["files.empty_file"]);
     let problems = read_dataset(b"not a sav file", "a.sav").unwrap_err();
     assert_eq!(keys(&problems), vec!["files.sav.not_sav"]);
+}
+
+// ---------------------------------------------------------------------------------------------
+// read_csv_dataset_large: the same data set as read_dataset, for files of any size
+
+/// A CSV file with everything the sheet reader has an opinion on: a title above the header,
+/// Chinese headers (one to be renamed, one empty), quoted cells with commas, line breaks and
+/// quotes, empty cells and rows, numbers written as text (`1,234`, full-width digits, `-0.125`),
+/// neutralised cells (`'=1`, `'-3`), a column that turns out to be text after many numbers, one
+/// with a header and no data, one with data and no header.
+fn tricky_csv() -> String {
+    let mut s = String::from("2024年会员调查\n\n");
+    s.push_str("会员总数（人）,单位类型,备注,满意度,,空列,代码\n");
+    for i in 0..40 {
+        let members = match i % 5 {
+            0 => "\"1,234\"".to_string(),
+            1 => "１５".to_string(),
+            2 => String::new(),
+            3 => " -0.125 ".to_string(),
+            _ => format!("{i}"),
+        };
+        let kind = ["商会", "工商联", "", "'=1", "异地商会"][i % 5];
+        let note = ["\"多\n行\"", "\"a,b\"", "\"说\"\"明\"\"\"", "", "普通"][i % 5];
+        let score = ["4.5", "3", "", "'-3", "1e2"][i % 5];
+        let extra = if i % 7 == 0 { "x" } else { "" };
+        // Numbers up to the last row, which says it is no number.
+        let code = if i == 39 {
+            "#N/A".to_string()
+        } else {
+            format!("{}", 350100 + i)
+        };
+        s.push_str(&format!(
+            "{members},{kind},{note},{score},{extra},,{code}\n"
+        ));
+        if i % 9 == 4 {
+            s.push_str(",,,,,,\n\n   ,\n");
+        }
+    }
+    s
+}
+
+fn encodings(text: &str) -> Vec<(&'static str, Vec<u8>)> {
+    let (gbk, _, _) = encoding_rs::GBK.encode(text);
+    let mut bom = b"\xEF\xBB\xBF".to_vec();
+    bom.extend(text.as_bytes());
+    let mut utf16 = vec![0xFF, 0xFE];
+    utf16.extend(text.encode_utf16().flat_map(u16::to_le_bytes));
+    vec![
+        ("UTF-8", text.as_bytes().to_vec()),
+        ("UTF-8 with BOM", bom),
+        ("GBK", gbk.into_owned()),
+        ("UTF-16", utf16),
+        ("CRLF", text.replace('\n', "\r\n").into_bytes()),
+    ]
+}
+
+#[test]
+fn large_csv_reader_reads_what_read_dataset_reads() {
+    for (encoding, bytes) in encodings(&tricky_csv()) {
+        let want = read_dataset(&bytes, "调查.csv").unwrap_or_else(|p| panic!("{}", show(&p)));
+        let got = read_csv_dataset_large(&bytes, "调查.csv")
+            .unwrap_or_else(|p| panic!("{encoding}: {}", show(&p)));
+        assert_same(&got, &want);
+        got.check().unwrap();
+    }
+    // What the file holds, read either way.
+    let ds = read_csv_dataset_large(tricky_csv().as_bytes(), "调查.csv").unwrap();
+    let names: Vec<&str> = ds.variables.iter().map(|v| v.name.as_str()).collect();
+    assert_eq!(
+        names,
+        vec![
+            "会员总数_人",
+            "单位类型",
+            "备注",
+            "满意度",
+            "VAR00005",
+            "空列",
+            "代码"
+        ]
+    );
+    assert_eq!(ds.cases(), 40);
+    assert_eq!(ds.variables[0].kind, VarKind::Numeric);
+    assert_eq!(ds.variables[0].decimals, 3);
+    assert_eq!(ds.variables[0].label.as_deref(), Some("会员总数（人）"));
+    assert_eq!(ds.variables[3].kind, VarKind::Numeric);
+    assert_eq!(ds.variables[5].kind, VarKind::Numeric);
+    assert_eq!(ds.variables[6].kind, VarKind::String { width: 6 });
+    let Column::Num(members) = &ds.columns[0] else {
+        panic!()
+    };
+    assert_eq!(&members[..2], &[1234.0, 15.0]);
+    assert!(members[2].is_nan());
+    let Column::Num(score) = &ds.columns[3] else {
+        panic!()
+    };
+    assert_eq!(score[3], -3.0);
+    let Column::Str(notes) = &ds.columns[2] else {
+        panic!()
+    };
+    assert_eq!(&notes[..3], &["多\n行", "a,b", "说\"明\""]);
+    let Column::Str(kinds) = &ds.columns[1] else {
+        panic!()
+    };
+    assert_eq!(kinds[3], "=1");
+    let Column::Str(codes) = &ds.columns[6] else {
+        panic!()
+    };
+    assert_eq!((codes[0].as_str(), codes[39].as_str()), ("350100", "#N/A"));
+}
+
+#[test]
+fn large_csv_reader_reads_beyond_the_upload_limits_within_its_own() {
+    // Over the 20 MB of an upload, with no quote in it: read in pieces on every core.
+    let mut text = String::from("编号,金额,地区\n");
+    let rows = 1_000_000;
+    for i in 0..rows {
+        text.push_str(&format!(
+            "{i},{}.{:02},region{:02}\n",
+            i % 977,
+            i % 100,
+            i % 31
+        ));
+    }
+    assert!(text.len() > MAX_FILE_BYTES);
+    assert_eq!(
+        keys(&read_dataset(text.as_bytes(), "big.csv").unwrap_err()),
+        vec!["files.too_large"]
+    );
+    let ds = read_csv_dataset_large(text.as_bytes(), "big.csv").unwrap();
+    assert_eq!(ds.cases(), rows);
+    assert_eq!(ds.variables[1].decimals, 2);
+    let Column::Num(ids) = &ds.columns[0] else {
+        panic!()
+    };
+    assert!(ids.iter().enumerate().all(|(i, &x)| x == i as f64));
+    let Column::Str(regions) = &ds.columns[2] else {
+        panic!()
+    };
+    assert_eq!(regions[rows - 1], format!("region{:02}", (rows - 1) % 31));
+
+    // Its own limits, each refused with the file's name.
+    let small = |max_bytes, max_rows, max_columns| DatasetLimits {
+        max_bytes,
+        max_rows,
+        max_columns,
+        max_cells: 1000,
+    };
+    let csv = "a,b,c\n1,2,3\n4,5,6\n".as_bytes();
+    let refused = |limits: DatasetLimits| read_csv_dataset(csv, "会员.csv", &limits).unwrap_err();
+    let p = refused(small(10, 10, 10));
+    assert_eq!(keys(&p), vec!["files.too_large"]);
+    let p = refused(small(100, 1, 10));
+    assert_eq!(keys(&p), vec!["files.too_many_rows"]);
+    assert!(p[0].render(Lang::En).contains("会员"), "{}", show(&p));
+    let p = refused(small(100, 10, 2));
+    assert_eq!(keys(&p), vec!["files.too_many_columns"]);
+    assert!(p[0].render(Lang::En).contains("会员"), "{}", show(&p));
+    let few_cells = DatasetLimits {
+        max_cells: 5,
+        ..small(100, 10, 10)
+    };
+    let p = read_csv_dataset(csv, "会员.csv", &few_cells).unwrap_err();
+    assert_eq!(keys(&p), vec!["files.too_many_cells"]);
+    assert_eq!(
+        read_csv_dataset(csv, "会员.csv", &small(100, 2, 3))
+            .unwrap()
+            .cases(),
+        2
+    );
+    for (bytes, key) in [
+        (&b""[..], "files.empty_file"),
+        (b"\n,,\n \n", "files.empty_file"),
+        (b"abc\x81", "files.csv_encoding"),
+    ] {
+        assert_eq!(
+            keys(&read_csv_dataset_large(bytes, "a.csv").unwrap_err()),
+            vec![key]
+        );
+        assert_eq!(keys(&read_dataset(bytes, "a.csv").unwrap_err()), vec![key]);
+    }
+    // A system file under a .csv name is read for what it is.
+    let ds = sample();
+    assert_same(
+        &read_csv_dataset_large(&write_sav(&ds).unwrap(), "样本.csv").unwrap(),
+        &ds,
+    );
+}
+
+/// Cells for random CSV files: numbers in every spelling, text, quoting, blanks.
+fn csv_cell() -> impl Strategy<Value = String> {
+    prop_oneof![
+        Just(String::new()),
+        Just(" ".to_string()),
+        (-1000i32..1000).prop_map(|i| i.to_string()),
+        (-1000i32..1000, 0u32..4).prop_map(|(i, d)| format!("{:.*}", d as usize, i as f64 / 7.0)),
+        Just("\"1,234.5\"".to_string()),
+        Just("１２".to_string()),
+        Just("'-3".to_string()),
+        Just("'=A1".to_string()),
+        Just("#N/A".to_string()),
+        Just("商会".to_string()),
+        Just("\"a,\n\"\"b\"\"\"".to_string()),
+        Just("x y".to_string()),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(200))]
+
+    #[test]
+    fn large_csv_reader_agrees_with_read_dataset(
+        rows in proptest::collection::vec(proptest::collection::vec(csv_cell(), 0..6), 1..30),
+        gbk in any::<bool>(),
+        crlf in any::<bool>(),
+    ) {
+        let eol = if crlf { "\r\n" } else { "\n" };
+        let text: String = rows.iter().map(|r| r.join(",") + eol).collect();
+        let bytes = if gbk {
+            encoding_rs::GBK.encode(&text).0.into_owned()
+        } else {
+            text.into_bytes()
+        };
+        match (read_dataset(&bytes, "r.csv"), read_csv_dataset_large(&bytes, "r.csv")) {
+            (Ok(want), Ok(got)) => assert_same(&got, &want),
+            (Err(want), Err(got)) => prop_assert_eq!(keys(&got), keys(&want)),
+            (want, got) => prop_assert!(false, "read_dataset {:?}, large {:?}", want.is_ok(), got.is_ok()),
+        }
+    }
 }

@@ -1,5 +1,7 @@
 //! The horizontal bar chart of a node's children (reporting rate, share with problems, closure
-//! rate), drawn on the server as SVG by `templates/bar_chart.html`.
+//! rate), or of a statistic by category (frequencies, means), drawn on the server as SVG by
+//! `templates/bar_chart.html`; and the 100% stacked bars of a crosstabulation
+//! (`templates/stacked_chart.html`).
 
 use shanghui_core::report::percent;
 
@@ -21,7 +23,7 @@ pub struct Bar {
 
 pub struct Chart {
     /// The element id, for tests and styles.
-    pub id: &'static str,
+    pub id: String,
     /// Caption and accessible name.
     pub title: String,
     pub height: String,
@@ -63,9 +65,123 @@ pub fn bars<'a>(
         })
         .collect();
     Chart {
-        id,
+        id: id.to_string(),
         title,
         height: format!("{:.0}", 16.0 + bars.len() as f64 * ROW_HEIGHT),
         bars,
+    }
+}
+
+/// One bar per (name, value, value as shown), scaled so the largest value fills the width:
+/// counts, percentages of a frequency table, means by group. Negative values draw no bar.
+pub fn value_bars<'a>(
+    id: String,
+    title: String,
+    items: impl IntoIterator<Item = (&'a str, f64, String)>,
+) -> Chart {
+    let items: Vec<(&str, f64, String)> = items.into_iter().collect();
+    let max = items
+        .iter()
+        .map(|(_, v, _)| *v)
+        .filter(|v| v.is_finite())
+        .fold(0.0_f64, f64::max);
+    let mut chart = bars(
+        "",
+        title,
+        items
+            .iter()
+            .map(|(n, v, _)| (*n, (max > 0.0 && v.is_finite()).then(|| (v / max).max(0.0)))),
+    );
+    chart.id = id;
+    for (bar, (_, _, shown)) in chart.bars.iter_mut().zip(&items) {
+        bar.value = shown.clone();
+    }
+    chart
+}
+
+/// Colours the stacked bars cycle through (`seg-0` … in app.css).
+const SEGMENT_COLOURS: usize = 8;
+
+pub struct Segment {
+    pub x: String,
+    pub width: String,
+    /// `seg-N`: the column category's colour.
+    pub class: String,
+    /// Tooltip: the category and its share.
+    pub title: String,
+}
+
+pub struct StackRow {
+    pub y: String,
+    pub text_y: String,
+    pub label: String,
+    pub full_name: String,
+    pub segments: Vec<Segment>,
+}
+
+/// One 100% bar per row category, split by the column categories' shares of the row.
+pub struct Stacked {
+    pub id: String,
+    pub title: String,
+    pub height: String,
+    pub rows: Vec<StackRow>,
+    /// (class, label) of each column category.
+    pub legend: Vec<(String, String)>,
+}
+
+/// `rows`: (row category, the row's percentages by column category); `columns`: the column
+/// categories' labels.
+pub fn stacked(
+    id: String,
+    title: String,
+    columns: &[String],
+    rows: impl IntoIterator<Item = (String, Vec<f64>)>,
+) -> Stacked {
+    let class = |j: usize| format!("seg-{}", j % SEGMENT_COLOURS);
+    let rows: Vec<StackRow> = rows
+        .into_iter()
+        .enumerate()
+        .map(|(i, (name, pcts))| {
+            let y = 8.0 + i as f64 * ROW_HEIGHT;
+            let mut x = LABEL_WIDTH;
+            let segments = pcts
+                .iter()
+                .enumerate()
+                .map(|(j, p)| {
+                    let p = if p.is_finite() { p.max(0.0) } else { 0.0 };
+                    let width = p / 100.0 * BAR_AREA;
+                    let s = Segment {
+                        x: format!("{x:.1}"),
+                        width: format!("{width:.1}"),
+                        class: class(j),
+                        title: format!(
+                            "{name} · {}：{}",
+                            columns.get(j).map(String::as_str).unwrap_or(""),
+                            percent(Some(p / 100.0))
+                        ),
+                    };
+                    x += width;
+                    s
+                })
+                .collect();
+            StackRow {
+                y: format!("{y:.0}"),
+                text_y: format!("{:.0}", y + 13.0),
+                label: short(&name),
+                full_name: name,
+                segments,
+            }
+        })
+        .collect();
+    Stacked {
+        id,
+        title,
+        height: format!("{:.0}", 16.0 + rows.len() as f64 * ROW_HEIGHT),
+        rows,
+        legend: columns
+            .iter()
+            .enumerate()
+            .map(|(j, c)| (class(j), c.clone()))
+            .collect(),
     }
 }

@@ -13,6 +13,7 @@ pub mod reports;
 pub mod review;
 pub mod rules;
 pub mod search;
+pub mod stats;
 pub mod template_edit;
 pub mod templates;
 pub mod transfer;
