@@ -18,6 +18,7 @@ pub(crate) use outln;
 
 mod campaign;
 mod check;
+mod indicator;
 mod org;
 mod rectify;
 mod review;
@@ -123,6 +124,12 @@ enum Command {
     Rectify {
         #[command(subcommand)]
         action: rectify::RectifyAction,
+    },
+    /// Coverage indicators (覆盖率): list, compute for a node and its children, who misses, and
+    /// the definitions and targets as a workbook (export, import).
+    Indicator {
+        #[command(subcommand)]
+        action: indicator::IndicatorAction,
     },
     /// Statistics as SPSS computes them, on a data file (csv, xlsx, xls, ods, sav) or a
     /// campaign's reports: FREQUENCIES, DESCRIPTIVES, CROSSTABS, CORRELATIONS, RELIABILITY,
@@ -274,6 +281,13 @@ async fn run(cli: Cli, lang: Lang) -> Result<ExitCode> {
             let db = open(&cli.database, lang).await?;
             db.migrate().await?;
             let code = rectify::run(&db, action, lang).await?;
+            db.close().await;
+            return Ok(code);
+        }
+        Command::Indicator { action } => {
+            let db = open(&cli.database, lang).await?;
+            db.migrate().await?;
+            let code = indicator::run(&db, action, lang).await?;
             db.close().await;
             return Ok(code);
         }

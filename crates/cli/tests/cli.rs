@@ -2,6 +2,9 @@
 
 use assert_cmd::Command;
 
+#[path = "cli/indicator.rs"]
+mod indicator;
+
 fn shanghui(db: &str) -> Command {
     let mut c = Command::cargo_bin("shanghui").unwrap();
     c.env("SHANGHUI_DATABASE_URL", db)

@@ -30,7 +30,10 @@ const ZH: &[&str] = &[
     include_str!("../i18n/zh-CN.rectify.txt"),
     include_str!("../i18n/zh-CN.rectify-web.txt"),
     include_str!("../i18n/zh-CN.indicator.txt"),
+    include_str!("../i18n/zh-CN.indicator-cli.txt"),
     include_str!("../i18n/zh-CN.stats-web.txt"),
+    include_str!("../i18n/zh-CN.indicator-dash.txt"),
+    include_str!("../i18n/zh-CN.indicator-web.txt"),
 ];
 const EN: &[&str] = &[
     include_str!("../i18n/en.txt"),
@@ -45,7 +48,10 @@ const EN: &[&str] = &[
     include_str!("../i18n/en.rectify.txt"),
     include_str!("../i18n/en.rectify-web.txt"),
     include_str!("../i18n/en.indicator.txt"),
+    include_str!("../i18n/en.indicator-cli.txt"),
     include_str!("../i18n/en.stats-web.txt"),
+    include_str!("../i18n/en.indicator-dash.txt"),
+    include_str!("../i18n/en.indicator-web.txt"),
 ];
 
 static CATALOGUES: LazyLock<[HashMap<&'static str, &'static str>; 2]> =

@@ -27,6 +27,12 @@ use crate::write::{LAST_ROW, cell_text, col, header_format};
 use crate::{FilesError, HEADER_SCAN_ROWS};
 
 /// The sheet of indicators (also read as `indicators`, in any case).
+/// A sheet described on the instructions sheet: its title key, its columns, an example value
+/// per column, and a note.
+type ColumnsSheet = (&'static str, &'static [&'static str], fn(&str) -> String, &'static str);
+/// A coded column and its codes: (column, [(code, label, meaning)]).
+type CodeGroup<'a> = (String, Vec<(&'a str, &'a str, String)>);
+
 pub const INDICATORS_SHEET: &str = "指标";
 /// The sheet of targets (also read as `targets`, in any case).
 pub const TARGETS_SHEET: &str = "目标";
@@ -202,7 +208,7 @@ fn instructions(wb: &mut Workbook, lang: Lang) -> Result<(), FilesError> {
     }
 
     // The columns of both sheets.
-    let sheets: [(&str, &[&str], fn(&str) -> String, &str); 2] = [
+    let sheets: [ColumnsSheet; 2] = [
         (
             "indicator.xlsx.indicator_columns",
             INDICATOR_COLUMNS,
@@ -268,7 +274,7 @@ fn instructions(wb: &mut Workbook, lang: Lang) -> Result<(), FilesError> {
         Lang::ZhCn => format!("{}（{}）", both("state"), kind.label(lang)),
         Lang::En => format!("{} ({})", both("state"), kind.label(lang)),
     };
-    let groups: Vec<(String, Vec<(&str, &str, String)>)> = vec![
+    let groups: Vec<CodeGroup> = vec![
         (
             "compare".into(),
             Compare::ALL

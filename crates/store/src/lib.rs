@@ -13,6 +13,7 @@ pub mod backup;
 pub mod campaigns;
 pub mod divisions;
 pub mod import;
+pub mod indicators;
 pub mod orgs;
 pub mod rectify;
 pub mod registry;

@@ -46,6 +46,8 @@ pub struct AppState {
     pub rectify: Arc<pages::rectify_stats::FiguresCache>,
     /// Campaigns' statistics data sets, kept for their current generation.
     pub stats: Arc<pages::stats::StatsCache>,
+    /// Years of coverage indicators, kept while the registry and their campaigns are unchanged.
+    pub indicators: Arc<pages::indicators::IndicatorCache>,
 }
 
 impl AppState {
@@ -59,6 +61,7 @@ impl AppState {
             rates: Arc::default(),
             rectify: Arc::default(),
             stats: Arc::default(),
+            indicators: Arc::default(),
         })
     }
 }
@@ -131,6 +134,8 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/campaigns/{id}/review.xlsx"),
     ("GET", "/campaigns/{id}/stats"),
     ("GET", "/campaigns/{id}/stats.xlsx"),
+    ("GET", "/indicators"),
+    ("GET", "/indicators.xlsx"),
     ("GET", "/rules"),
     ("GET", "/rules.xlsx"),
     ("GET", "/rules/edit"),
@@ -138,6 +143,13 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/rules/retire"),
     ("POST", "/rules/import"),
     ("POST", "/rules/conclusions"),
+    ("GET", "/indicators/defs"),
+    ("GET", "/indicators/defs.xlsx"),
+    ("GET", "/indicators/defs/edit"),
+    ("POST", "/indicators/defs/edit"),
+    ("POST", "/indicators/defs/retire"),
+    ("POST", "/indicators/defs/import"),
+    ("POST", "/indicators/targets"),
     ("GET", "/campaigns/{id}/reports/{org}/notices"),
     ("POST", "/campaigns/{id}/reports/{org}/notices"),
     ("GET", "/campaigns/{id}/notices"),
@@ -295,6 +307,8 @@ pub fn app(state: AppState) -> Router {
         .route("/campaigns/{id}/review.xlsx", get(pages::analysis::export))
         .route("/campaigns/{id}/stats", get(pages::stats::page))
         .route("/campaigns/{id}/stats.xlsx", get(pages::stats::export))
+        .route("/indicators", get(pages::indicators::page))
+        .route("/indicators.xlsx", get(pages::indicators::export))
         .route("/rules", get(pages::rules::list))
         .route("/rules.xlsx", get(pages::rules::download_xlsx))
         .route(
@@ -304,6 +318,27 @@ pub fn app(state: AppState) -> Router {
         .route("/rules/retire", post(pages::rules::retire))
         .route("/rules/import", post(pages::rules::upload))
         .route("/rules/conclusions", post(pages::rules::conclusions))
+        .route("/indicators/defs", get(pages::indicator_defs::list))
+        .route(
+            "/indicators/defs.xlsx",
+            get(pages::indicator_defs::download_xlsx),
+        )
+        .route(
+            "/indicators/defs/edit",
+            get(pages::indicator_defs::edit).post(pages::indicator_defs::save),
+        )
+        .route(
+            "/indicators/defs/retire",
+            post(pages::indicator_defs::retire),
+        )
+        .route(
+            "/indicators/defs/import",
+            post(pages::indicator_defs::upload),
+        )
+        .route(
+            "/indicators/targets",
+            post(pages::indicator_defs::set_target),
+        )
         .route(
             "/campaigns/{id}/reports/{org}/notices",
             get(pages::rectify::issue_form).post(pages::rectify::issue),

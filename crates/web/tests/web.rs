@@ -9,7 +9,8 @@
 //! (review.rs: findings, decisions, conclusions, third-party reviewers, rules, the problem
 //! analysis; review_browser.rs in Chromium) and the rectification pages (rectify.rs: notices,
 //! answers with evidence, verification over rounds, overdue notices, the figures;
-//! rectify_browser.rs in Chromium) and the statistics page (stats.rs) have modules of their own.
+//! rectify_browser.rs in Chromium) and the statistics page (stats.rs, and stats_browser.rs in
+//! Chromium) have modules of their own.
 
 #[path = "web/access.rs"]
 mod access;
@@ -19,6 +20,12 @@ mod accounts;
 mod audit;
 #[path = "web/browser.rs"]
 mod browser;
+#[path = "web/indicators.rs"]
+mod indicators;
+#[path = "web/indicators_browser.rs"]
+mod indicators_browser;
+#[path = "web/indicators_defs.rs"]
+mod indicators_defs;
 #[path = "web/rectify.rs"]
 mod rectify;
 #[path = "web/rectify_browser.rs"]
@@ -33,6 +40,8 @@ mod review;
 mod review_browser;
 #[path = "web/stats.rs"]
 mod stats;
+#[path = "web/stats_browser.rs"]
+mod stats_browser;
 #[path = "web/support.rs"]
 mod support;
 

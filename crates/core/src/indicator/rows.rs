@@ -524,15 +524,14 @@ pub fn read_targets(
         if let Some(year) = year
             && !indicator.is_empty()
             && rd.problems.is_empty()
+            && let Some(first) = seen.insert((indicator.clone(), year, level), r.row)
         {
-            if let Some(first) = seen.insert((indicator.clone(), year, level), r.row) {
-                rd.problem(
-                    "indicator",
-                    Msg::new("indicator.target.duplicate").with("row", first),
-                );
-                // Keep the first row as the one the later ones repeat.
-                seen.insert((indicator.clone(), year, level), first);
-            }
+            rd.problem(
+                "indicator",
+                Msg::new("indicator.target.duplicate").with("row", first),
+            );
+            // Keep the first row as the one the later ones repeat.
+            seen.insert((indicator.clone(), year, level), first);
         }
         if let (Some(year), Some(value)) = (year, value) {
             targets.push(Target {

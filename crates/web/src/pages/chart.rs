@@ -185,3 +185,84 @@ pub fn stacked(
             .collect(),
     }
 }
+
+/// One point of a line chart.
+pub struct Point {
+    pub x: String,
+    pub y: String,
+    pub label: String,
+    pub value: String,
+}
+
+/// A line over the years (the trend of an indicator): points scaled between 0 and the largest
+/// value (or 100 for percentages), a year without a value leaves a gap.
+pub struct Line {
+    pub id: String,
+    pub title: String,
+    /// `x,y x,y …` runs of consecutive points with values.
+    pub runs: Vec<String>,
+    pub points: Vec<Point>,
+    /// The top of the scale, as shown.
+    pub top: String,
+}
+
+/// Width and height of the plot area of a line chart, and its left margin (SVG units).
+const LINE_WIDTH: f64 = 520.0;
+const LINE_HEIGHT: f64 = 160.0;
+const LINE_LEFT: f64 = 60.0;
+
+pub fn line(id: String, title: String, values: &[(String, Option<f64>)], unit: &str) -> Line {
+    let max = values
+        .iter()
+        .filter_map(|(_, v)| *v)
+        .filter(|v| v.is_finite())
+        .fold(0.0_f64, f64::max);
+    let top = if unit == "%" && max <= 100.0 {
+        100.0
+    } else {
+        max.max(1.0)
+    };
+    let n = values.len().max(2) as f64 - 1.0;
+    let mut runs = Vec::new();
+    let mut run = String::new();
+    let mut points = Vec::new();
+    for (i, (label, v)) in values.iter().enumerate() {
+        let x = LINE_LEFT + LINE_WIDTH * i as f64 / n;
+        match v.filter(|v| v.is_finite()) {
+            Some(v) => {
+                let y = 10.0 + LINE_HEIGHT * (1.0 - (v.max(0.0) / top).min(1.0));
+                if !run.is_empty() {
+                    run.push(' ');
+                }
+                run.push_str(&format!("{x:.1},{y:.1}"));
+                points.push(Point {
+                    x: format!("{x:.1}"),
+                    y: format!("{y:.1}"),
+                    label: label.clone(),
+                    value: format!("{v:.1}{unit}"),
+                });
+            }
+            None => {
+                if !run.is_empty() {
+                    runs.push(std::mem::take(&mut run));
+                }
+                points.push(Point {
+                    x: format!("{x:.1}"),
+                    y: format!("{:.1}", 10.0 + LINE_HEIGHT),
+                    label: label.clone(),
+                    value: "—".to_string(),
+                });
+            }
+        }
+    }
+    if !run.is_empty() {
+        runs.push(run);
+    }
+    Line {
+        id,
+        title,
+        runs,
+        points,
+        top: format!("{top:.0}{unit}"),
+    }
+}

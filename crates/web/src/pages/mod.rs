@@ -6,6 +6,8 @@ pub mod campaigns;
 pub mod chart;
 pub mod dashboard;
 pub mod form;
+pub mod indicator_defs;
+pub mod indicators;
 pub mod rectify;
 pub mod rectify_stats;
 pub mod report_import;

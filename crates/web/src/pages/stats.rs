@@ -178,8 +178,10 @@ impl Ask {
         a
     }
 
-    /// The query string again, with another node (for the breadcrumbs and the children).
-    fn query_with_node(&self, node: i64) -> String {
+    /// The query string again, with another node (for the breadcrumbs and the children: the
+    /// region, chosen among the node's own divisions, is dropped) or the same one (the workbook:
+    /// everything kept).
+    fn query_with_node(&self, node: i64, same_node: bool) -> String {
         let mut q: Vec<(String, String)> = vec![("node".into(), node.to_string())];
         if let Some(p) = self.proc {
             q.push(("proc".into(), p.code().into()));
@@ -200,6 +202,9 @@ impl Ask {
             if !v.is_empty() {
                 q.push((k.into(), v.clone()));
             }
+        }
+        if same_node && !self.region.is_empty() {
+            q.push(("region".into(), self.region.clone()));
         }
         if self.spearman {
             q.push(("method".into(), "spearman".into()));
@@ -668,7 +673,7 @@ pub async fn page(
         Err(m) => (Outcome::default(), Some(m)),
     };
     let crumbs = super::campaigns::crumbs(&state, &viewer, &c, &node, |id, n| {
-        format!("/campaigns/{id}/stats?{}", a.query_with_node(n))
+        format!("/campaigns/{id}/stats?{}", a.query_with_node(n, false))
     })
     .await?;
     let children = orgs::children(&state.db, &viewer.scope, &node)
@@ -677,7 +682,11 @@ pub async fn page(
         .filter(|k| k.org.record.kind != OrgKind::Chamber && k.below.chambers > 0)
         .map(|k| {
             (
-                format!("/campaigns/{}/stats?{}", c.id, a.query_with_node(k.org.id)),
+                format!(
+                    "/campaigns/{}/stats?{}",
+                    c.id,
+                    a.query_with_node(k.org.id, false)
+                ),
                 k.org.record.name,
             )
         })
@@ -731,7 +740,7 @@ pub async fn page(
         export_href: format!(
             "/campaigns/{}/stats.xlsx?{}",
             c.id,
-            a.query_with_node(node.id)
+            a.query_with_node(node.id, true)
         ),
         ask: a,
         lang,

@@ -11,7 +11,13 @@ use shanghui_store::{Actor, registry, review};
 
 use crate::support::*;
 
-async fn add_chamber(s: &Server, parent: i64, name: &str, category: &str, division: &str) -> i64 {
+pub(crate) async fn add_chamber(
+    s: &Server,
+    parent: i64,
+    name: &str,
+    category: &str,
+    division: &str,
+) -> i64 {
     let d = DivisionIndex::shipped();
     let dr = draft(
         &d,
@@ -168,6 +174,12 @@ async fn procedures_filters_charts_and_the_workbook() {
         ] {
             let p = get(&staff, &url(&format!("proc=frequencies&v=party_org&{q}"))).await;
             assert_eq!(p.status, StatusCode::OK, "{n}: {q}");
+            // The workbook asks for the same cases.
+            let (k, v) = q.split_once('=').unwrap();
+            assert!(
+                p.attr("#export-link", "href").contains(&format!("{k}={v}")),
+                "{n}: {q}"
+            );
             assert_eq!(
                 count(&p),
                 format!("参与计算的已报送年报：{cases} 份"),
@@ -218,7 +230,7 @@ async fn procedures_filters_charts_and_the_workbook() {
             .expect("frequency table");
         let zero = rows[title_row + 2..]
             .iter()
-            .find(|r| r.iter().any(|c| *c == Data::Float(0.0)))
+            .find(|r| r.contains(&Data::Float(0.0)))
             .expect("the row of 0");
         assert!(zero.contains(&Data::Float(2.0)), "{n}: {zero:?}");
 

@@ -1,0 +1,712 @@
+//! Coverage indicators (覆盖率) in the database: staff-defined indicators (versioned, like rules;
+//! the built-ins come from `core::indicator` and cannot be redefined), targets per indicator,
+//! year and level, and the year's universe the pure computation counts over (every unit existing
+//! on 31 December with its ancestors on that date, the year's reports and notices).
+//!
+//! A year is read in a handful of queries (units, their links, reports, notices, and one JSON
+//! field per report item an indicator sums), so a reader can keep it until [`generation`] moves:
+//! triggers move the registry's counter on every write of a unit or a link, and every write of a
+//! campaign's reports or notices moves the campaign's generation.
+
+use std::collections::HashMap;
+
+use chrono::{NaiveDate, Utc};
+use shanghui_core::indicator::{
+    self, Compare, CompiledIndicator, DivisionLists, Fraction, Indicator, Measure, NoticeRow,
+    ReportRow, Target, UnitRow, Universe,
+};
+use shanghui_core::report::Answers;
+use shanghui_core::rules::OrgFacts;
+use shanghui_core::template::{ItemType, Template, Value};
+use shanghui_core::{
+    ChamberCategory, FederationLevel, Msg, OrgKind, OrgPath, OrgStatus, PartyOrgForm, Problem,
+    Scope,
+};
+
+use crate::{Actor, Db, Result, StoreError, audit, templates, with_db};
+
+// -------------------------------------------------------------------------------------------------
+// Definitions and targets.
+
+/// Every indicator in use: the built-ins, then the staff's (current, not retired) by code.
+pub async fn all(db: &Db) -> Result<Vec<Indicator>> {
+    let mut out = indicator::builtin_indicators();
+    out.extend(stored(db).await?.into_iter().map(|(_, i)| i));
+    Ok(out)
+}
+
+/// The staff's current indicators with their versions.
+pub async fn stored(db: &Db) -> Result<Vec<(i64, Indicator)>> {
+    let rows: Vec<(i64, String)> = with_db!(db, p => sqlx::query_as(
+        "select cast(version as bigint), definition from indicator where current = true and retired = false order by code")
+        .fetch_all(p).await)?;
+    rows.into_iter()
+        .map(|(v, json)| {
+            let i: Indicator = serde_json::from_str(&json)
+                .map_err(|e| StoreError::Corrupt(format!("indicator: {e}")))?;
+            Ok((v, i))
+        })
+        .collect()
+}
+
+/// One indicator by code (a built-in or the staff's).
+pub async fn get(db: &Db, code: &str) -> Result<Indicator> {
+    all(db)
+        .await?
+        .into_iter()
+        .find(|i| i.code == code)
+        .ok_or(StoreError::NotFound)
+}
+
+/// The template indicators are checked against: the newest one (a condition on report items
+/// needs one).
+pub async fn checking_template(db: &Db) -> Result<Template> {
+    match templates::latest(db).await? {
+        Some(id) => templates::get(db, id).await,
+        None => Ok(shanghui_core::template::sample()),
+    }
+}
+
+fn refused(problems: Vec<indicator::IndicatorProblem>) -> StoreError {
+    StoreError::Rejected(
+        problems
+            .into_iter()
+            .map(|p| Problem::general(p_msg(&p)))
+            .collect(),
+    )
+}
+
+/// A problem as one message naming its place (field, row, position), in both languages.
+fn p_msg(p: &indicator::IndicatorProblem) -> Msg {
+    Msg::new("indicator.store.problem").with_both(
+        "message",
+        &p.render(shanghui_core::Lang::ZhCn),
+        &p.render(shanghui_core::Lang::En),
+    )
+}
+
+/// Checks `ind` for saving: valid against `t`, not a built-in's code.
+pub fn check(ind: &Indicator, t: &Template) -> Result<CompiledIndicator> {
+    if indicator::builtin_indicators()
+        .iter()
+        .any(|b| b.code == ind.code)
+    {
+        return Err(StoreError::rejected(Problem::general(
+            Msg::new("indicator.store.builtin_code").with("code", &ind.code),
+        )));
+    }
+    let mut ind = ind.clone();
+    ind.builtin = false;
+    indicator::check(&ind, t).map_err(refused)
+}
+
+/// Saves a staff indicator (a new code or a new version of a changed one); `false` when it is
+/// unchanged. Audited.
+pub async fn save(db: &Db, ind: &Indicator, t: &Template, actor: &Actor) -> Result<bool> {
+    check(ind, t)?;
+    let mut ind = ind.clone();
+    ind.builtin = false;
+    let last: Option<(i64, String, bool)> = with_db!(db, p => sqlx::query_as(
+        "select cast(version as bigint), definition, retired from indicator where code = $1 order by version desc limit 1")
+        .bind(&ind.code).fetch_optional(p).await)?;
+    let json = serde_json::to_string(&ind).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    if let Some((_, old, false)) = &last
+        && serde_json::from_str::<Indicator>(old).ok().as_ref() == Some(&ind)
+    {
+        return Ok(false);
+    }
+    let version = last.as_ref().map(|l| l.0).unwrap_or(0) + 1;
+    let now = Utc::now();
+    with_db!(db, p => {
+        let mut tx = p.begin().await?;
+        sqlx::query("update indicator set current = false where code = $1")
+            .bind(&ind.code).execute(&mut *tx).await?;
+        sqlx::query("insert into indicator (code, version, definition, current, retired, created_at, created_by) \
+                     values ($1, $2, $3, true, false, $4, $5)")
+            .bind(&ind.code).bind(version).bind(&json).bind(now).bind(&actor.name)
+            .execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok::<_, StoreError>(())
+    })?;
+    audit::record(
+        db,
+        actor,
+        "indicator.save",
+        None,
+        &serde_json::json!({ "code": ind.code, "version": version, "definition": ind,
+            "old": last.map(|l| l.1) }),
+    )
+    .await?;
+    Ok(true)
+}
+
+/// Retires a staff indicator (its versions stay, for the record). Audited.
+pub async fn retire(db: &Db, code: &str, actor: &Actor) -> Result<()> {
+    let n = with_db!(db, p => sqlx::query(
+        "update indicator set retired = true where code = $1 and current = true and retired = false")
+        .bind(code).execute(p).await.map(|r| r.rows_affected()))?;
+    if n == 0 {
+        return Err(StoreError::NotFound);
+    }
+    audit::record(
+        db,
+        actor,
+        "indicator.retire",
+        None,
+        &serde_json::json!({ "code": code }),
+    )
+    .await
+}
+
+/// Every target.
+pub async fn targets(db: &Db) -> Result<Vec<Target>> {
+    type Row = (String, i32, String, f64, String);
+    let rows: Vec<Row> = with_db!(db, p => sqlx::query_as(
+        "select indicator, year, level, value, direction from indicator_target order by indicator, year, level")
+        .fetch_all(p).await)?;
+    rows.into_iter()
+        .map(|(ind, year, level, value, direction)| {
+            Ok(Target {
+                indicator: ind,
+                year,
+                level: match level.as_str() {
+                    "" => None,
+                    l => Some(
+                        FederationLevel::from_code(l)
+                            .ok_or_else(|| StoreError::Corrupt(format!("target level {l}")))?,
+                    ),
+                },
+                value,
+                direction: indicator::Direction::parse(&direction)
+                    .ok_or_else(|| StoreError::Corrupt(format!("target direction {direction}")))?,
+            })
+        })
+        .collect()
+}
+
+/// Sets a target (replacing the one of the same indicator, year and level). Audited.
+pub async fn set_target(db: &Db, t: &Target, actor: &Actor) -> Result<()> {
+    if !all(db).await?.iter().any(|i| i.code == t.indicator) {
+        return Err(StoreError::rejected(Problem::general(
+            Msg::new("indicator.store.unknown").with("code", &t.indicator),
+        )));
+    }
+    if !t.value.is_finite() {
+        return Err(StoreError::rejected(Problem::general(Msg::new(
+            "indicator.store.bad_target",
+        ))));
+    }
+    let level = t.level.map(|l| l.code()).unwrap_or("");
+    let now = Utc::now();
+    with_db!(db, p => sqlx::query(
+        "insert into indicator_target (indicator, year, level, value, direction, updated_at, updated_by) \
+         values ($1, $2, $3, $4, $5, $6, $7) on conflict (indicator, year, level) do update set \
+         value = excluded.value, direction = excluded.direction, updated_at = excluded.updated_at, \
+         updated_by = excluded.updated_by")
+        .bind(&t.indicator).bind(t.year).bind(level).bind(t.value).bind(t.direction.code())
+        .bind(now).bind(&actor.name).execute(p).await.map(|_| ()))?;
+    audit::record(
+        db,
+        actor,
+        "indicator.target",
+        None,
+        &serde_json::json!({ "indicator": t.indicator, "year": t.year, "level": level,
+            "value": t.value, "direction": t.direction.code() }),
+    )
+    .await
+}
+
+/// Saves a workbook's indicators and targets, all or nothing: every indicator is checked first
+/// (the problems of all of them at once). Returns (indicators changed, targets set).
+pub async fn import(
+    db: &Db,
+    inds: &[Indicator],
+    targets: &[Target],
+    t: &Template,
+    actor: &Actor,
+) -> Result<(usize, usize)> {
+    let mut problems = Vec::new();
+    for i in inds {
+        if let Err(StoreError::Rejected(ps)) = check(i, t) {
+            problems.extend(ps);
+        }
+    }
+    let known: Vec<String> = indicator::builtin_indicators()
+        .into_iter()
+        .map(|i| i.code)
+        .chain(inds.iter().map(|i| i.code.clone()))
+        .chain(stored(db).await?.into_iter().map(|(_, i)| i.code))
+        .collect();
+    for tg in targets {
+        if !known.contains(&tg.indicator) {
+            problems.push(Problem::general(
+                Msg::new("indicator.store.unknown").with("code", &tg.indicator),
+            ));
+        }
+    }
+    if !problems.is_empty() {
+        return Err(StoreError::Rejected(problems));
+    }
+    let mut changed = 0;
+    for i in inds {
+        if save(db, i, t, actor).await? {
+            changed += 1;
+        }
+    }
+    for tg in targets {
+        set_target(db, tg, actor).await?;
+    }
+    Ok((changed, targets.len()))
+}
+
+// -------------------------------------------------------------------------------------------------
+// A year's universe.
+
+/// What a kept year depends on: the registry's counter and the year's campaigns' generations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Generation {
+    pub registry: i64,
+    pub campaigns: i64,
+}
+
+/// The current [`Generation`] of `year` (one query).
+pub async fn generation(db: &Db, year: i32) -> Result<Generation> {
+    let (registry, campaigns): (i64, i64) = with_db!(db, p => sqlx::query_as(
+        "select (select value from generation where name = 'registry'), \
+         (select cast(coalesce(sum(generation), 0) + count(*) * 1000000 as bigint) from campaign where year = $1)")
+        .bind(year).fetch_one(p).await)?;
+    Ok(Generation {
+        registry,
+        campaigns,
+    })
+}
+
+/// A unit as lists and charts name it.
+#[derive(Debug, Clone)]
+pub struct Named {
+    pub name: String,
+    pub kind: OrgKind,
+    pub level: Option<FederationLevel>,
+    pub division: Option<String>,
+}
+
+/// Everything a year's indicators count, owned (see [`YearData::universe`]).
+#[derive(Debug, Clone, Default)]
+pub struct YearData {
+    pub year: i32,
+    pub generation: Generation,
+    pub units: Vec<UnitRow>,
+    pub reports: Vec<ReportRow>,
+    pub notices: Vec<NoticeRow>,
+    pub template: Option<Template>,
+    /// Every unit of the registry (existing that year or not) by ID.
+    pub names: HashMap<i64, Named>,
+    /// Each unit's parent on 31 December (units of the year).
+    pub parents: HashMap<i64, i64>,
+    /// The report items summed (read for submitted reports only).
+    pub items: Vec<String>,
+}
+
+impl YearData {
+    pub fn universe<'a>(&'a self, lists: &'a DivisionLists) -> Universe<'a> {
+        Universe {
+            year: self.year,
+            units: &self.units,
+            divisions: lists,
+            template: self.template.as_ref(),
+            reports: &self.reports,
+            notices: &self.notices,
+        }
+    }
+
+    /// The children of `node` on 31 December that count units below them: federations and
+    /// branches (chambers have none), by name.
+    pub fn children(&self, node: i64) -> Vec<i64> {
+        let mut out: Vec<i64> = self
+            .parents
+            .iter()
+            .filter(|(id, p)| {
+                **p == node
+                    && self
+                        .names
+                        .get(id)
+                        .is_some_and(|n| n.kind != OrgKind::Chamber)
+            })
+            .map(|(id, _)| *id)
+            .collect();
+        out.sort_by(|a, b| {
+            let n = |x| {
+                self.names
+                    .get(x)
+                    .map(|n| (n.division.clone(), n.name.clone()))
+            };
+            n(a).cmp(&n(b))
+        });
+        out
+    }
+
+    /// The name of a unit (its ID when unknown).
+    pub fn name(&self, id: i64) -> String {
+        self.names
+            .get(&id)
+            .map(|n| n.name.clone())
+            .unwrap_or_else(|| id.to_string())
+    }
+}
+
+/// The report items `inds` sum with no condition (read as one JSON field each); `None` when an
+/// indicator has a condition on reports (then every answer is read).
+pub fn summed_items(inds: &[&Indicator]) -> Option<Vec<String>> {
+    let mut items = Vec::new();
+    for i in inds {
+        for m in std::iter::once(&i.numerator).chain(i.denominator.as_ref()) {
+            match m {
+                Measure::ItemSum { item, filter } => {
+                    if !filter.trim().is_empty() {
+                        return None;
+                    }
+                    if !items.contains(item) {
+                        items.push(item.clone());
+                    }
+                }
+                Measure::Reports { filter, .. } if !filter.trim().is_empty() => return None,
+                _ => {}
+            }
+        }
+    }
+    Some(items)
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+struct UnitDbRow {
+    organization_id: i64,
+    parent_id: Option<i64>,
+    name: String,
+    kind: String,
+    level: Option<String>,
+    category: Option<String>,
+    registered: Option<bool>,
+    party_org: Option<bool>,
+    party_org_form: Option<String>,
+    members_total: Option<i64>,
+    members_unit: Option<i64>,
+    members_individual: Option<i64>,
+    council_size: Option<i64>,
+    founded_on: Option<NaiveDate>,
+    last_reelection: Option<NaiveDate>,
+    division_code: Option<String>,
+    status: String,
+    dissolved_on: Option<NaiveDate>,
+}
+
+/// The registry as the years' universes need it: every unit and every membership period, read
+/// once and shared by the years (a dashboard's trend reads five), kept while its generation
+/// holds.
+#[derive(Debug, Clone, Default)]
+pub struct Registry {
+    pub generation: i64,
+    units: Vec<UnitDbRow>,
+    links: Vec<(i64, Option<i64>, NaiveDate, Option<NaiveDate>)>,
+}
+
+/// Reads the [`Registry`] (two queries; its generation first, so a write in between only makes
+/// the next reader read again).
+pub async fn load_registry(db: &Db) -> Result<Registry> {
+    let generation: i64 = with_db!(db, p => sqlx::query_scalar(
+        "select value from generation where name = 'registry'").fetch_one(p).await)?;
+    let units: Vec<UnitDbRow> = with_db!(db, p => sqlx::query_as(
+        "select organization_id, parent_id, name, kind, level, category, registered, party_org, party_org_form, \
+         members_total, members_unit, members_individual, council_size, founded_on, last_reelection, \
+         division_code, status, dissolved_on from organization")
+        .fetch_all(p).await)?;
+    let links = with_db!(db, p => sqlx::query_as(
+        "select organization_id, parent_id, valid_from, valid_to from organization_link")
+        .fetch_all(p).await)?;
+    Ok(Registry {
+        generation,
+        units,
+        links,
+    })
+}
+
+/// Reads `year`'s universe (see [`load_year_with`]), the registry included.
+pub async fn load_year(db: &Db, year: i32, items: Option<&[String]>) -> Result<YearData> {
+    let registry = load_registry(db).await?;
+    load_year_with(db, &registry, year, items).await
+}
+
+/// `year`'s universe over a [`Registry`] already read: the units existing on 31 December
+/// (founded by then, or without a founding date; not dissolved by then) with their parents on
+/// that date (from the membership periods; the current parent when none covers it), the year's
+/// reports (each under its report's place in the tree, as the campaign pages count them) and
+/// notices; `items` are the report items to read (`None`: every answer, for conditions on
+/// reports).
+pub async fn load_year_with(
+    db: &Db,
+    registry: &Registry,
+    year: i32,
+    items: Option<&[String]>,
+) -> Result<YearData> {
+    let mut generation = generation(db, year).await?;
+    generation.registry = registry.generation;
+    let end = NaiveDate::from_ymd_opt(year, 12, 31)
+        .ok_or_else(|| StoreError::Corrupt(format!("year {year}")))?;
+    let mut parent_on: HashMap<i64, Option<i64>> = registry
+        .links
+        .iter()
+        .filter(|(_, _, from, to)| *from <= end && to.is_none_or(|t| t > end))
+        .map(|(id, p, _, _)| (*id, *p))
+        .collect();
+    let mut names = HashMap::with_capacity(registry.units.len());
+    let mut existing: Vec<(i64, OrgFacts)> = Vec::new();
+    for r in registry.units.iter().cloned() {
+        let (id, parent) = (r.organization_id, r.parent_id);
+        parent_on.entry(id).or_insert(parent);
+        let kind =
+            OrgKind::from_code(&r.kind).ok_or_else(|| StoreError::Corrupt(r.kind.clone()))?;
+        let level = r.level.as_deref().and_then(FederationLevel::from_code);
+        names.insert(
+            id,
+            Named {
+                name: r.name,
+                kind,
+                level,
+                division: r.division_code.clone(),
+            },
+        );
+        let status = OrgStatus::from_code(&r.status);
+        let founded_by_then = r.founded_on.is_none_or(|f| f <= end);
+        let still_there = match r.dissolved_on {
+            Some(d) => d > end,
+            None => status != Some(OrgStatus::Dissolved),
+        };
+        if founded_by_then && still_there {
+            existing.push((
+                id,
+                OrgFacts {
+                    kind: Some(kind),
+                    level,
+                    category: r.category.as_deref().and_then(ChamberCategory::from_code),
+                    registered: r.registered,
+                    party_org: r.party_org,
+                    party_org_form: r
+                        .party_org_form
+                        .as_deref()
+                        .and_then(PartyOrgForm::from_code),
+                    members_total: r.members_total,
+                    members_unit: r.members_unit,
+                    members_individual: r.members_individual,
+                    council_size: r.council_size,
+                    founded_on: r.founded_on,
+                    last_reelection: r.last_reelection,
+                    division: r.division_code,
+                    status: Some(OrgStatus::Active),
+                    uscc: None,
+                },
+            ));
+        }
+    }
+    let ancestors = |id: i64| -> Vec<i64> {
+        let mut out = Vec::new();
+        let mut cur = parent_on.get(&id).copied().flatten();
+        // A cycle cannot be stored (moves refuse one); the bound only guards against corruption.
+        while let Some(p) = cur
+            && out.len() < 64
+        {
+            out.push(p);
+            cur = parent_on.get(&p).copied().flatten();
+        }
+        out.reverse();
+        out
+    };
+    let units: Vec<UnitRow> = existing
+        .into_iter()
+        .map(|(id, facts)| UnitRow {
+            id,
+            ancestors: ancestors(id),
+            facts,
+        })
+        .collect();
+    let parents = units
+        .iter()
+        .filter_map(|u| u.ancestors.last().map(|p| (u.id, *p)))
+        .collect();
+    let template = match with_db!(db, p => sqlx::query_scalar::<_, i64>(
+        "select report_template_id from campaign where year = $1 order by campaign_id limit 1")
+        .bind(year).fetch_optional(p).await)?
+    {
+        Some(id) => Some(templates::get(db, id).await?),
+        None => None,
+    };
+    let reports = match &template {
+        Some(t) => load_reports(db, year, t, items).await?,
+        None => Vec::new(),
+    };
+    let notices = load_notices(db, year).await?;
+    Ok(YearData {
+        year,
+        generation,
+        units,
+        reports,
+        notices,
+        template,
+        names,
+        parents,
+        items: items.map(<[String]>::to_vec).unwrap_or_default(),
+    })
+}
+
+/// A report's or notice's place: the ancestors in its stored path.
+fn path_ancestors(path: &str, id: i64) -> Result<Vec<i64>> {
+    let p = OrgPath::parse(path).map_err(|e| StoreError::Corrupt(format!("path {path}: {e:?}")))?;
+    let mut ids = p.ids();
+    if ids.last() == Some(&id) {
+        ids.pop();
+    }
+    Ok(ids)
+}
+
+async fn load_reports(
+    db: &Db,
+    year: i32,
+    t: &Template,
+    items: Option<&[String]>,
+) -> Result<Vec<ReportRow>> {
+    type Row = (
+        i64,
+        i64,
+        String,
+        bool,
+        Option<String>,
+        Option<NaiveDate>,
+        NaiveDate,
+        Option<String>,
+    );
+    let all_answers = items.is_none();
+    let sql = format!(
+        "select r.report_id, r.organization_id, r.path, r.expected, r.status, r.first_submitted_on, c.deadline, {} \
+         from report r join campaign c on c.campaign_id = r.campaign_id where c.year = $1",
+        if all_answers { "r.answers" } else { "null" }
+    );
+    let rows: Vec<Row> = with_db!(db, p => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
+        .bind(year).fetch_all(p).await)?;
+    let mut index: HashMap<i64, usize> = HashMap::with_capacity(rows.len());
+    let mut out = Vec::with_capacity(rows.len());
+    for (rid, org, path, expected, status, first, deadline, answers) in rows {
+        let submitted = status.as_deref() == Some("submitted");
+        let answers = match (&answers, submitted) {
+            (Some(j), true) => Some(
+                shanghui_core::report::from_json(t, j)
+                    .map_err(|e| StoreError::Corrupt(format!("report answers: {e}")))?,
+            ),
+            (_, true) if !all_answers => Some(Answers::new()),
+            _ => None,
+        };
+        index.insert(rid, out.len());
+        out.push(ReportRow {
+            org_id: org,
+            ancestors: path_ancestors(&path, org)?,
+            expected,
+            submitted,
+            on_time: submitted && first.is_some_and(|f| f <= deadline),
+            answers,
+        });
+    }
+    for item in items.unwrap_or(&[]) {
+        let Some(it) = t.item(item) else { continue };
+        // One JSON field of each submitted report, as text (each backend has its own JSON syntax).
+        let sql = match db {
+            Db::Sqlite(_) => {
+                "select r.report_id, cast(json_extract(r.answers, '$.' || $2) as text) \
+                 from report r join campaign c on c.campaign_id = r.campaign_id \
+                 where c.year = $1 and r.status = 'submitted'"
+            }
+            Db::Postgres(_) => {
+                "select r.report_id, (cast(r.answers as jsonb) ->> $2) \
+                 from report r join campaign c on c.campaign_id = r.campaign_id \
+                 where c.year = $1 and r.status = 'submitted'"
+            }
+        };
+        let vals: Vec<(i64, Option<String>)> = with_db!(db, p => sqlx::query_as(sql)
+            .bind(year).bind(item).fetch_all(p).await)?;
+        for (rid, v) in vals {
+            let (Some(&k), Some(v)) = (index.get(&rid), v) else {
+                continue;
+            };
+            let value = match it.ty {
+                ItemType::Integer => v
+                    .trim()
+                    .parse::<f64>()
+                    .ok()
+                    .map(|x| Value::Integer(x as i64)),
+                ItemType::Decimal => v.trim().parse().ok().map(Value::Decimal),
+                _ => None,
+            };
+            if let (Some(value), Some(a)) = (value, out[k].answers.as_mut()) {
+                a.insert(item.clone(), value);
+            }
+        }
+    }
+    Ok(out)
+}
+
+async fn load_notices(db: &Db, year: i32) -> Result<Vec<NoticeRow>> {
+    type Row = (i64, i64, String, String, Option<NaiveDate>, NaiveDate);
+    let rows: Vec<Row> = with_db!(db, p => sqlx::query_as(
+        "select notice_id, organization_id, path, status, closed_on, deadline from notice where year = $1")
+        .bind(year).fetch_all(p).await)?;
+    rows.into_iter()
+        .map(|(id, org, path, status, closed_on, deadline)| {
+            let closed = status == "closed";
+            Ok(NoticeRow {
+                id,
+                org_id: org,
+                ancestors: path_ancestors(&path, org)?,
+                closed,
+                closed_on_time: closed && closed_on.is_some_and(|c| c <= deadline),
+            })
+        })
+        .collect()
+}
+
+// -------------------------------------------------------------------------------------------------
+// Figures.
+
+/// An indicator compiled for computing over `data` (against its year's template, else the
+/// sample's).
+pub fn compiled(ind: &Indicator, data: &YearData) -> Result<CompiledIndicator> {
+    let sample;
+    let t = match &data.template {
+        Some(t) => t,
+        None => {
+            sample = shanghui_core::template::sample();
+            &sample
+        }
+    };
+    indicator::check(ind, t).map_err(refused)
+}
+
+/// The fractions of `ci` for `nodes` in `data`'s year (a growth indicator compares with `last`,
+/// last year's data; without it, growth has no value).
+pub fn fractions(
+    ci: &CompiledIndicator,
+    data: &YearData,
+    last: Option<&YearData>,
+    lists: &DivisionLists,
+    nodes: &[i64],
+) -> Vec<Fraction> {
+    let u = data.universe(lists);
+    match (ci.indicator.compare, last) {
+        (Compare::Growth, Some(l)) => indicator::compute_growth(ci, &u, &l.universe(lists), nodes),
+        (Compare::Growth, None) => vec![Fraction::default(); nodes.len()],
+        (Compare::Ratio, _) => indicator::compute(ci, &u, nodes),
+    }
+}
+
+/// The node must be in the reader's scope: figures of a node count only what is below it.
+pub fn require_in_scope(scope: &Scope, names: &YearData, node: i64, path: &OrgPath) -> Result<()> {
+    if !scope.contains(path) || !names.names.contains_key(&node) {
+        return Err(StoreError::NotFound);
+    }
+    Ok(())
+}

@@ -1,0 +1,692 @@
+//! The coverage dashboard (覆盖率) of a node and a year: a card per indicator (value, numerator
+//! over denominator, target and gap, last year's value), and for the chosen indicator a bar chart
+//! over the node's children (each a link one level down), the trend over the years, and the list
+//! of who misses (units linking to their page, divisions by name); every list exports to xlsx,
+//! with the counts that recount the rate. The figures are `core::indicator`'s over the year's
+//! universe from `store::indicators`, kept per year until the registry or a campaign of the year
+//! changes ([`IndicatorCache`]).
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
+
+use askama_web::WebTemplate;
+use axum::extract::{Extension, Query, State};
+use axum::response::Response;
+use shanghui_core::indicator::{
+    self, Compare, DivisionLists, Fraction, Indicator, Measure, Target,
+};
+use shanghui_core::{DivisionCode, Lang, Organization};
+use shanghui_files::Table;
+use shanghui_store::indicators::{self, YearData};
+use shanghui_store::{Db, orgs};
+
+use super::Viewer;
+use super::chart::{self, Chart};
+use super::upload::{XLSX, download};
+use crate::auth::Me;
+use crate::csrf::Token;
+use crate::lang::ReaderLang;
+use crate::{AppError, AppState};
+
+/// Units or divisions the page lists as missing; the export has them all.
+const MISSING_SHOWN: usize = 200;
+/// Years the trend looks back over (the year shown included).
+const TREND_YEARS: i32 = 5;
+
+// -------------------------------------------------------------------------------------------------
+// The years kept between requests.
+
+/// Years read from the database, each kept while its [`indicators::Generation`] holds.
+#[derive(Default)]
+pub struct IndicatorCache {
+    lists: OnceLock<Arc<DivisionLists>>,
+    /// The registry the years were read over, shared by them.
+    registry: Mutex<Option<Arc<indicators::Registry>>>,
+    years: Mutex<HashMap<i32, Arc<YearData>>>,
+}
+
+impl IndicatorCache {
+    /// The divisions by level, built once from the server's index.
+    fn lists(&self, state: &AppState) -> Arc<DivisionLists> {
+        self.lists
+            .get_or_init(|| Arc::new(DivisionLists::new(&state.divisions)))
+            .clone()
+    }
+
+    /// `year`'s universe with the answers `items` asks for, read again when its generation has
+    /// moved (one small query to know).
+    async fn year(
+        &self,
+        db: &Db,
+        year: i32,
+        items: &Option<Vec<String>>,
+    ) -> Result<Arc<YearData>, AppError> {
+        let generation = indicators::generation(db, year).await?;
+        let wanted = items.clone().unwrap_or_default();
+        if let Some(d) = self.lock().get(&year)
+            && d.generation == generation
+            && (items.is_some() && d.items == wanted)
+        {
+            return Ok(d.clone());
+        }
+        let registry = self.registry(db, generation.registry).await?;
+        let d = Arc::new(indicators::load_year_with(db, &registry, year, items.as_deref()).await?);
+        let mut years = self.lock();
+        if years.len() >= 16 {
+            years.clear();
+        }
+        years.insert(year, d.clone());
+        Ok(d)
+    }
+
+    /// The registry at `generation` (read again when it has moved).
+    async fn registry(
+        &self,
+        db: &Db,
+        generation: i64,
+    ) -> Result<Arc<indicators::Registry>, AppError> {
+        let kept = self
+            .registry
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        if let Some(r) = kept
+            && r.generation == generation
+        {
+            return Ok(r);
+        }
+        let r = Arc::new(indicators::load_registry(db).await?);
+        *self.registry.lock().unwrap_or_else(|e| e.into_inner()) = Some(r.clone());
+        Ok(r)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<i32, Arc<YearData>>> {
+        // A panic while holding the lock leaves a map that is still consistent.
+        self.years.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+// -------------------------------------------------------------------------------------------------
+// Figures.
+
+/// One indicator's figure for one node.
+#[derive(Debug, Clone)]
+pub struct Figure {
+    pub fraction: Fraction,
+    pub value: Option<f64>,
+}
+
+fn figure(ind: &Indicator, f: Fraction) -> Figure {
+    Figure {
+        fraction: f,
+        value: ind.value(f),
+    }
+}
+
+/// The value as shown: `64.2%`, `-0.3%` (one decimal), `—` without one.
+pub fn shown(ind: &Indicator, v: Option<f64>) -> String {
+    match v {
+        Some(v) => format!("{v:.1}{}", ind.unit),
+        None => "—".to_string(),
+    }
+}
+
+/// A count as shown (whole numbers without decimals, sums with two).
+fn count(x: f64) -> String {
+    if x.fract() == 0.0 {
+        format!("{x:.0}")
+    } else {
+        format!("{x:.2}")
+    }
+}
+
+/// What a request reads: the indicators, the year and last year, the lists.
+struct Loaded {
+    inds: Vec<Indicator>,
+    targets: Vec<Target>,
+    data: Arc<YearData>,
+    last: Arc<YearData>,
+    lists: Arc<DivisionLists>,
+}
+
+async fn load(state: &AppState, year: i32) -> Result<Loaded, AppError> {
+    let inds = indicators::all(&state.db).await?;
+    let targets = indicators::targets(&state.db).await?;
+    let refs: Vec<&Indicator> = inds.iter().collect();
+    let items = indicators::summed_items(&refs);
+    let cache = &state.indicators;
+    let data = cache.year(&state.db, year, &items).await?;
+    let last = cache.year(&state.db, year - 1, &items).await?;
+    Ok(Loaded {
+        inds,
+        targets,
+        data,
+        last,
+        lists: cache.lists(state),
+    })
+}
+
+/// The figures of `ind` for `nodes` in `year` (`data`) with last year's (`last`, which a growth
+/// indicator compares with; `before`: the year before last, for last year's growth).
+fn figures(
+    ind: &Indicator,
+    data: &YearData,
+    last: &YearData,
+    before: Option<&YearData>,
+    lists: &DivisionLists,
+    nodes: &[i64],
+) -> Result<(Vec<Figure>, Vec<Figure>), AppError> {
+    let ci = indicators::compiled(ind, data)?;
+    let now = indicators::fractions(&ci, data, Some(last), lists, nodes);
+    let ci_last = indicators::compiled(ind, last)?;
+    let then = indicators::fractions(&ci_last, last, before, lists, nodes);
+    Ok((
+        now.into_iter().map(|f| figure(ind, f)).collect(),
+        then.into_iter().map(|f| figure(ind, f)).collect(),
+    ))
+}
+
+// -------------------------------------------------------------------------------------------------
+// The page.
+
+#[derive(serde::Deserialize, Default)]
+pub struct Params {
+    node: Option<String>,
+    year: Option<String>,
+    code: Option<String>,
+}
+
+pub struct Card {
+    pub code: String,
+    pub href: String,
+    pub name: String,
+    pub value: String,
+    pub counts: String,
+    pub target: String,
+    /// `met`, `missed` or empty (no target).
+    pub target_class: &'static str,
+    pub last_year: String,
+    pub selected: bool,
+}
+
+pub struct ChildRow {
+    pub href: String,
+    pub name: String,
+    pub kind: String,
+    pub numerator: String,
+    pub denominator: String,
+    pub value: String,
+}
+
+pub struct MissingRow {
+    /// The unit's page, or empty for a division.
+    pub href: String,
+    pub code: String,
+    pub name: String,
+    pub place: String,
+}
+
+#[derive(askama::Template, WebTemplate)]
+#[template(path = "indicators.html")]
+pub struct IndicatorsPage {
+    pub lang: Lang,
+    pub flash: Option<String>,
+    pub me: Option<Me>,
+    pub node_id: i64,
+    pub node_name: String,
+    pub crumbs: Vec<(String, String)>,
+    pub year: i32,
+    pub years: Vec<i32>,
+    pub cards: Vec<Card>,
+    pub code: String,
+    pub name: String,
+    pub description: String,
+    pub children: Vec<ChildRow>,
+    pub chart: Chart,
+    pub trend: chart::Line,
+    pub missing: Vec<MissingRow>,
+    pub missing_note: String,
+    pub export_href: String,
+    pub can_define: bool,
+}
+
+/// The node asked for (in the viewer's scope), else the root of the viewer's scope (the national
+/// root for a scope over everything).
+async fn node(
+    state: &AppState,
+    viewer: &Viewer,
+    asked: Option<&str>,
+) -> Result<Organization, AppError> {
+    match super::campaigns::parse_node(asked)? {
+        Some(id) => Ok(orgs::require(&state.db, &viewer.scope, id).await?),
+        None => match viewer.scope.root() {
+            Some(r) => Ok(orgs::require(&state.db, &viewer.scope, r.id()).await?),
+            None => orgs::tops(&state.db, &viewer.scope)
+                .await?
+                .into_iter()
+                .next()
+                .ok_or(AppError::NotFound),
+        },
+    }
+}
+
+/// The years offered: those with a campaign, else last year.
+async fn years(state: &AppState) -> Result<Vec<i32>, AppError> {
+    let mut ys: Vec<i32> = shanghui_store::campaigns::list(&state.db, &shanghui_core::Scope::all())
+        .await?
+        .into_iter()
+        .map(|c| c.year)
+        .collect();
+    ys.sort_unstable();
+    ys.dedup();
+    if ys.is_empty() {
+        ys.push(
+            chrono::Utc::now()
+                .date_naive()
+                .format("%Y")
+                .to_string()
+                .parse()
+                .unwrap_or(2025)
+                - 1,
+        );
+    }
+    Ok(ys)
+}
+
+fn asked_year(raw: Option<&str>, years: &[i32]) -> Result<i32, AppError> {
+    match raw.map(str::trim).filter(|s| !s.is_empty()) {
+        None => Ok(*years.last().unwrap_or(&2025)),
+        Some(s) => s
+            .parse::<i32>()
+            .ok()
+            .filter(|y| (1949..=2100).contains(y))
+            .ok_or(AppError::NotFound),
+    }
+}
+
+fn href(node: i64, year: i32, code: &str) -> String {
+    format!("/indicators?node={node}&year={year}&code={code}")
+}
+
+/// Who misses `ind` below `node`: units (ID, name, division) or divisions (code, full name).
+fn missing(
+    state: &AppState,
+    ind: &Indicator,
+    data: &YearData,
+    lists: &DivisionLists,
+    node: i64,
+) -> Result<Vec<MissingRow>, AppError> {
+    let ci = indicators::compiled(ind, data)?;
+    let u = data.universe(lists);
+    let unit = |id: i64| {
+        let n = data.names.get(&id);
+        MissingRow {
+            href: format!("/orgs/{id}"),
+            code: id.to_string(),
+            name: data.name(id),
+            place: n
+                .and_then(|n| n.division.as_deref())
+                .and_then(|d| DivisionCode::parse(d).ok())
+                .map(|d| state.divisions.full_name(&d))
+                .unwrap_or_default(),
+        }
+    };
+    Ok(match (&ind.numerator, ind.compare) {
+        (_, Compare::Growth) => Vec::new(),
+        (Measure::Divisions { .. }, _) => indicator::missing_divisions(&ci, &u, node)
+            .into_iter()
+            .map(|d| MissingRow {
+                href: String::new(),
+                code: d.as_str().to_string(),
+                name: state
+                    .divisions
+                    .get(&d)
+                    .map(|x| x.name.clone())
+                    .unwrap_or_default(),
+                place: state.divisions.full_name(&d),
+            })
+            .collect(),
+        (Measure::Notices { .. }, _) => {
+            let orgs_of: HashMap<i64, i64> =
+                data.notices.iter().map(|n| (n.id, n.org_id)).collect();
+            indicator::missing_notices(&ci, &u, node)
+                .into_iter()
+                .map(|id| {
+                    let mut row = unit(orgs_of.get(&id).copied().unwrap_or_default());
+                    row.href = format!("/notices/{id}");
+                    row.code = id.to_string();
+                    row
+                })
+                .collect()
+        }
+        _ => indicator::missing_units(&ci, &u, node)
+            .into_iter()
+            .map(unit)
+            .collect(),
+    })
+}
+
+/// `GET /indicators?node=…&year=…&code=…`.
+pub async fn page(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    ReaderLang(lang): ReaderLang,
+    Extension(csrf): Extension<Token>,
+    Query(q): Query<Params>,
+) -> Result<IndicatorsPage, AppError> {
+    if !viewer.analyses() {
+        return Err(AppError::Forbidden);
+    }
+    let node = node(&state, &viewer, q.node.as_deref()).await?;
+    let ys = years(&state).await?;
+    let year = asked_year(q.year.as_deref(), &ys)?;
+    let l = load(&state, year).await?;
+    let ind = match q.code.as_deref().filter(|c| !c.is_empty()) {
+        Some(c) => l
+            .inds
+            .iter()
+            .find(|i| i.code == c)
+            .ok_or(AppError::NotFound)?,
+        None => l.inds.first().ok_or(AppError::NotFound)?,
+    }
+    .clone();
+    let level = node.record.level;
+    // The cards: every indicator for the node.
+    let mut cards = Vec::new();
+    for i in &l.inds {
+        let (now, then) = figures(i, &l.data, &l.last, None, &l.lists, &[node.id])?;
+        let (now, then) = (&now[0], &then[0]);
+        let target = indicator::target_for(&l.targets, &i.code, year, level);
+        let (target_text, class) = match (target, now.value) {
+            (Some(t), Some(v)) => (
+                lang.tf(
+                    "indicator_page.target",
+                    &[
+                        ("direction", t.direction.label(lang)),
+                        ("target", &shown(i, Some(t.value))),
+                        ("gap", &format!("{:.1}", indicator::gap(v, t))),
+                    ],
+                ),
+                if t.met(v) { "met" } else { "missed" },
+            ),
+            (Some(t), None) => (
+                lang.tf(
+                    "indicator_page.target_only",
+                    &[
+                        ("direction", t.direction.label(lang)),
+                        ("target", &shown(i, Some(t.value))),
+                    ],
+                ),
+                "",
+            ),
+            _ => (String::new(), ""),
+        };
+        cards.push(Card {
+            code: i.code.clone(),
+            href: href(node.id, year, &i.code),
+            name: i.name(lang).to_string(),
+            value: shown(i, now.value),
+            counts: match i.compare {
+                Compare::Ratio => format!(
+                    "{} / {}",
+                    count(now.fraction.numerator),
+                    count(now.fraction.denominator)
+                ),
+                Compare::Growth => lang.tf(
+                    "indicator_page.growth_counts",
+                    &[
+                        (
+                            "now",
+                            &count(now.fraction.numerator + now.fraction.denominator),
+                        ),
+                        ("last", &count(now.fraction.denominator)),
+                    ],
+                ),
+            },
+            target: target_text,
+            target_class: class,
+            last_year: lang.tf(
+                "indicator_page.last_year",
+                &[
+                    ("year", &(year - 1).to_string()),
+                    ("value", &shown(i, then.value)),
+                ],
+            ),
+            selected: i.code == ind.code,
+        });
+    }
+    // The chosen indicator over the children.
+    let kids = l.data.children(node.id);
+    let (kid_figs, _) = figures(&ind, &l.data, &l.last, None, &l.lists, &kids)?;
+    let children: Vec<ChildRow> = kids
+        .iter()
+        .zip(&kid_figs)
+        .map(|(id, f)| ChildRow {
+            href: href(*id, year, &ind.code),
+            name: l.data.name(*id),
+            kind: l
+                .data
+                .names
+                .get(id)
+                .map(|n| n.kind.label(lang).to_string())
+                .unwrap_or_default(),
+            numerator: count(f.fraction.numerator),
+            denominator: count(f.fraction.denominator),
+            value: shown(&ind, f.value),
+        })
+        .collect();
+    let percent = ind.unit == "%" && ind.compare == Compare::Ratio;
+    let chart = if percent {
+        chart::bars(
+            "indicator-chart",
+            lang.tf("indicator_page.chart", &[("name", ind.name(lang))]),
+            kids.iter().zip(&kid_figs).map(|(id, f)| {
+                (
+                    l.data.names.get(id).map(|n| n.name.as_str()).unwrap_or(""),
+                    f.value.map(|v| v / 100.0),
+                )
+            }),
+        )
+    } else {
+        chart::value_bars(
+            "indicator-chart".to_string(),
+            lang.tf("indicator_page.chart", &[("name", ind.name(lang))]),
+            kids.iter().zip(&kid_figs).map(|(id, f)| {
+                (
+                    l.data.names.get(id).map(|n| n.name.as_str()).unwrap_or(""),
+                    f.value.unwrap_or(f64::NAN),
+                    shown(&ind, f.value),
+                )
+            }),
+        )
+    };
+    // The trend: the node's value over the years with data up to this one.
+    let mut points = Vec::new();
+    let first = (year - TREND_YEARS + 1).max(*ys.first().unwrap_or(&year));
+    for y in first..=year {
+        let (d, prev) = if y == year {
+            (l.data.clone(), l.last.clone())
+        } else {
+            let refs: Vec<&Indicator> = l.inds.iter().collect();
+            let items = indicators::summed_items(&refs);
+            (
+                state.indicators.year(&state.db, y, &items).await?,
+                state.indicators.year(&state.db, y - 1, &items).await?,
+            )
+        };
+        let ci = indicators::compiled(&ind, &d)?;
+        let f = indicators::fractions(&ci, &d, Some(&prev), &l.lists, &[node.id]);
+        points.push((y.to_string(), ind.value(f[0])));
+    }
+    let trend = chart::line(
+        "indicator-trend".to_string(),
+        lang.tf("indicator_page.trend", &[("name", ind.name(lang))]),
+        &points,
+        &ind.unit,
+    );
+    let all_missing = missing(&state, &ind, &l.data, &l.lists, node.id)?;
+    let missing_note = match ind.compare {
+        Compare::Growth => lang.t("indicator_page.no_missing_growth").to_string(),
+        Compare::Ratio => lang.tf(
+            "indicator_page.missing_note",
+            &[
+                ("count", &all_missing.len().to_string()),
+                ("shown", &all_missing.len().min(MISSING_SHOWN).to_string()),
+            ],
+        ),
+    };
+    let crumbs = orgs::ancestors(&state.db, &viewer.scope, &node)
+        .await?
+        .into_iter()
+        .map(|(id, name)| (href(id, year, &ind.code), name))
+        .chain([(href(node.id, year, &ind.code), node.record.name.clone())])
+        .collect();
+    Ok(IndicatorsPage {
+        flash: None,
+        me: Some(viewer.me(lang, &csrf)),
+        node_id: node.id,
+        node_name: node.record.name.clone(),
+        crumbs,
+        year,
+        years: ys,
+        cards,
+        code: ind.code.clone(),
+        name: ind.name(lang).to_string(),
+        description: ind.description(lang).to_string(),
+        children,
+        chart,
+        trend,
+        missing: all_missing.into_iter().take(MISSING_SHOWN).collect(),
+        missing_note,
+        export_href: format!(
+            "/indicators.xlsx?node={}&year={year}&code={}",
+            node.id, ind.code
+        ),
+        can_define: viewer.reads_rules(),
+        lang,
+    })
+}
+
+/// `GET /indicators.xlsx?node=…&year=…&code=…`: the node and its children (numerator,
+/// denominator, value) and everyone missing, so the rate can be recounted from the lists.
+pub async fn export(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    ReaderLang(lang): ReaderLang,
+    Query(q): Query<Params>,
+) -> Result<Response, AppError> {
+    if !viewer.analyses() {
+        return Err(AppError::Forbidden);
+    }
+    let node = node(&state, &viewer, q.node.as_deref()).await?;
+    let ys = years(&state).await?;
+    let year = asked_year(q.year.as_deref(), &ys)?;
+    let l = load(&state, year).await?;
+    let ind = match q.code.as_deref().filter(|c| !c.is_empty()) {
+        Some(c) => l
+            .inds
+            .iter()
+            .find(|i| i.code == c)
+            .ok_or(AppError::NotFound)?,
+        None => l.inds.first().ok_or(AppError::NotFound)?,
+    }
+    .clone();
+    let t = tables(&state, &ind, &l, &node, lang)?;
+    let bytes = tokio::task::spawn_blocking(move || shanghui_files::write_tables_xlsx(&t))
+        .await
+        .map_err(|e| AppError::Internal(e.to_string()))?
+        .map_err(|e| AppError::Internal(e.to_string()))?;
+    let name = lang.tf(
+        "indicator_page.file",
+        &[
+            ("name", ind.name(lang)),
+            ("year", &year.to_string()),
+            ("node", &node.record.name),
+        ],
+    );
+    Ok(download(XLSX, &name, "indicator.xlsx", bytes))
+}
+
+/// The export's sheets: figures (the node first, then its children) and who misses.
+fn tables(
+    state: &AppState,
+    ind: &Indicator,
+    l: &Loaded,
+    node: &Organization,
+    lang: Lang,
+) -> Result<Vec<Table>, AppError> {
+    let mut nodes = vec![node.id];
+    nodes.extend(l.data.children(node.id));
+    let (figs, _) = figures(ind, &l.data, &l.last, None, &l.lists, &nodes)?;
+    let h = |keys: &[&str]| {
+        keys.iter()
+            .map(|k| lang.t(k).to_string())
+            .collect::<Vec<_>>()
+    };
+    let rows = nodes
+        .iter()
+        .zip(&figs)
+        .map(|(id, f)| {
+            vec![
+                id.to_string(),
+                l.data.name(*id),
+                l.data
+                    .names
+                    .get(id)
+                    .map(|n| n.kind.label(lang).to_string())
+                    .unwrap_or_default(),
+                count(f.fraction.numerator),
+                count(f.fraction.denominator),
+                f.value.map(|v| format!("{v:.4}")).unwrap_or_default(),
+            ]
+        })
+        .collect();
+    let missing = missing(state, ind, &l.data, &l.lists, node.id)?;
+    let miss_rows: Vec<Vec<String>> = missing
+        .into_iter()
+        .map(|m| vec![m.code, m.name, m.place])
+        .collect();
+    let f = figs[0].fraction;
+    let recount = match ind.compare {
+        Compare::Ratio => lang.tf(
+            "indicator_page.recount",
+            &[
+                ("denominator", &count(f.denominator)),
+                ("missing", &miss_rows.len().to_string()),
+                ("numerator", &count(f.numerator)),
+            ],
+        ),
+        Compare::Growth => lang.t("indicator_page.no_missing_growth").to_string(),
+    };
+    Ok(vec![
+        Table {
+            sheet: lang.t("indicator_page.sheet_figures").to_string(),
+            header: h(&[
+                "common.id",
+                "field.name",
+                "field.kind",
+                "indicator_page.col_numerator",
+                "indicator_page.col_denominator",
+                "indicator_page.col_value",
+            ]),
+            rows,
+        },
+        Table {
+            sheet: lang.t("indicator_page.sheet_missing").to_string(),
+            header: h(&[
+                "indicator_page.col_code",
+                "field.name",
+                "indicator_page.col_place",
+            ]),
+            rows: miss_rows,
+        },
+        Table {
+            sheet: lang.t("indicator_page.sheet_notes").to_string(),
+            header: h(&["indicator_page.col_note"]),
+            rows: vec![
+                vec![format!("{}：{}", ind.name(lang), ind.description(lang))],
+                vec![recount],
+            ],
+        },
+    ])
+}
