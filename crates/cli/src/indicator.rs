@@ -859,14 +859,15 @@ async fn import(db: &Db, file: &Path, lang: Lang) -> Result<ExitCode> {
         .file_name()
         .map(|n| n.to_string_lossy().to_string())
         .unwrap_or_default();
-    let (inds, targets) = match shanghui_files::read_indicators_workbook(&bytes, &name) {
+    // Checked against the template while reading, so every problem has its row.
+    let t = store::checking_template(db).await?;
+    let (inds, targets) = match shanghui_files::read_indicators_workbook_for(&bytes, &name, &t) {
         Ok(read) => read,
         Err(ps) => {
             let shown: Vec<String> = ps.iter().map(|p| p.render(lang)).collect();
             return Ok(refuse(&shown, lang));
         }
     };
-    let t = store::checking_template(db).await?;
     let builtins = indicator::builtin_indicators();
     let mut problems: Vec<Located> = Vec::new();
     let mut staff = Vec::new();

@@ -29,7 +29,12 @@ use crate::{FilesError, HEADER_SCAN_ROWS};
 /// The sheet of indicators (also read as `indicators`, in any case).
 /// A sheet described on the instructions sheet: its title key, its columns, an example value
 /// per column, and a note.
-type ColumnsSheet = (&'static str, &'static [&'static str], fn(&str) -> String, &'static str);
+type ColumnsSheet = (
+    &'static str,
+    &'static [&'static str],
+    fn(&str) -> String,
+    &'static str,
+);
 /// A coded column and its codes: (column, [(code, label, meaning)]).
 type CodeGroup<'a> = (String, Vec<(&'a str, &'a str, String)>);
 
@@ -597,6 +602,24 @@ pub fn read_indicators_workbook(
     bytes: &[u8],
     file_name: &str,
 ) -> Result<(Vec<Indicator>, Vec<Target>), Vec<Located>> {
+    read_workbook(bytes, file_name, None)
+}
+
+/// As [`read_indicators_workbook`], with every indicator also checked against `t` (conditions
+/// on reports, summed items): those problems are placed at their row and column too.
+pub fn read_indicators_workbook_for(
+    bytes: &[u8],
+    file_name: &str,
+    t: &shanghui_core::template::Template,
+) -> Result<(Vec<Indicator>, Vec<Target>), Vec<Located>> {
+    read_workbook(bytes, file_name, Some(t))
+}
+
+fn read_workbook(
+    bytes: &[u8],
+    file_name: &str,
+    template: Option<&shanghui_core::template::Template>,
+) -> Result<(Vec<Indicator>, Vec<Target>), Vec<Located>> {
     let sheets = read_sheets(bytes, file_name)?;
     if sheets.iter().all(|s| s.rows.is_empty()) {
         return Err(vec![Located::file(Msg::new("files.empty_file"))]);
@@ -636,7 +659,11 @@ pub fn read_indicators_workbook(
                         .map(|c| c.trim().to_string())
                         .filter(|c| !c.is_empty()),
                 );
-                indicator::read_indicators(&read.rows).map(|v| indicators = v)
+                match template {
+                    None => indicator::read_indicators(&read.rows).map(|v| indicators = v),
+                    Some(t) => indicator::build_indicators(&read.rows, t)
+                        .map(|v| indicators = v.into_iter().map(|c| c.indicator).collect()),
+                }
             }
             Kind::Targets => {
                 if indicators_unread {

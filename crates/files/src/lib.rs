@@ -36,7 +36,8 @@ mod write;
 pub use dataset::{DatasetLimits, read_csv_dataset, read_csv_dataset_large, read_dataset};
 pub use guard::MAX_SHEETS;
 pub use indicators::{
-    INDICATORS_SHEET, TARGETS_SHEET, read_indicators_workbook, write_indicators_xlsx,
+    INDICATORS_SHEET, TARGETS_SHEET, read_indicators_workbook, read_indicators_workbook_for,
+    write_indicators_xlsx,
 };
 pub use located::{Located, column_letter};
 pub use read::{RegistryRow, read_registry};

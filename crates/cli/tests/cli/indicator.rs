@@ -556,7 +556,7 @@ fn a_broken_workbook_is_refused_with_its_places_and_saves_nothing() {
     std::fs::write(
         &file,
         shanghui_files::write_indicators_xlsx(
-            &[registered_rate(), bad_item, edited],
+            &[registered_rate(), bad_item, edited.clone()],
             &[],
             Lang::ZhCn,
         )
@@ -566,10 +566,25 @@ fn a_broken_workbook_is_refused_with_its_places_and_saves_nothing() {
     let out = import(&db, &file);
     assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
     let err = stderr(&out);
+    // Checked against the template while reading: placed at its row and column.
     assert!(
-        err.contains("工作表“指标”（numerator.item）“no_such_item”：指标“members_sum”"),
+        err.contains(
+            "工作表“指标”第 3 行 L 列（numerator.item）“no_such_item”：未知题目 no_such_item"
+        ),
         "{err}"
     );
+    assert_eq!(stored(&db), (Vec::new(), Vec::new()));
+    // A built-in changed in the workbook is refused by name.
+    let file = dir.join("broken3.xlsx");
+    std::fs::write(
+        &file,
+        shanghui_files::write_indicators_xlsx(&[registered_rate(), edited], &[], Lang::ZhCn)
+            .unwrap(),
+    )
+    .unwrap();
+    let out = import(&db, &file);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    let err = stderr(&out);
     assert!(err.contains("内置指标“party_org_rate”不能修改"), "{err}");
     assert_eq!(stored(&db), (Vec::new(), Vec::new()));
     std::fs::remove_dir_all(&dir).ok();

@@ -422,8 +422,11 @@ pub async fn upload(
         let l = Located::file(Msg::new("import.no_file"));
         return refuse(page, vec![l], StatusCode::UNPROCESSABLE_ENTITY);
     };
+    // Checked against the template here, so report conditions' problems have their row too.
+    let t = store::checking_template(&state.db).await?;
+    let t2 = t.clone();
     let read = tokio::task::spawn_blocking(move || {
-        shanghui_files::read_indicators_workbook(&bytes, &name)
+        shanghui_files::read_indicators_workbook_for(&bytes, &name, &t2)
     })
     .await
     .map_err(|e| AppError::Internal(e.to_string()))?;
@@ -431,7 +434,6 @@ pub async fn upload(
         Ok(r) => r,
         Err(located) => return refuse(page, located, StatusCode::UNPROCESSABLE_ENTITY),
     };
-    let t = store::checking_template(&state.db).await?;
     let builtins = indicator::builtin_indicators();
     let mut located = Vec::new();
     let mut staff = Vec::new();
