@@ -606,51 +606,8 @@ pub async fn set_target(
 // -------------------------------------------------------------------------------------------------
 // Editing one indicator.
 
-/// Where a condition's error is: the line cut at the character, and the spacing that puts a
-/// caret under it (wide characters take an ideographic space).
-pub struct Caret {
-    pub before: String,
-    pub at: String,
-    pub after: String,
-    pub pad: String,
-}
-
-fn wide(c: char) -> bool {
-    matches!(c as u32,
-        0x1100..=0x115F | 0x2E80..=0xA4CF | 0xAC00..=0xD7A3 | 0xF900..=0xFAFF
-        | 0xFE30..=0xFE4F | 0xFF00..=0xFF60 | 0xFFE0..=0xFFE6 | 0x20000..=0x3FFFD)
-}
-
-fn caret(expr: &str, position: usize) -> Caret {
-    let chars: Vec<char> = expr.chars().collect();
-    let i = position.saturating_sub(1).min(chars.len());
-    let start = chars[..i]
-        .iter()
-        .rposition(|&c| c == '\n')
-        .map_or(0, |p| p + 1);
-    let end = chars[i..]
-        .iter()
-        .position(|&c| c == '\n' || c == '\r')
-        .map_or(chars.len(), |p| i + p);
-    let at = if i < end {
-        chars[i].to_string()
-    } else {
-        String::new()
-    };
-    Caret {
-        before: chars[start..i].iter().collect(),
-        after: chars[(i + 1).min(end).max(i)..end].iter().collect(),
-        pad: chars[start..i]
-            .iter()
-            .map(|&c| match c {
-                '\t' => '\t',
-                c if wide(c) => '\u{3000}',
-                _ => ' ',
-            })
-            .collect(),
-        at,
-    }
-}
+// A condition's error is shown with the rules page's caret under the character.
+use super::rules::{Caret, caret};
 
 /// A field of the form: its column (as the workbook names it), label, input and problems.
 pub struct FieldView {

@@ -366,6 +366,38 @@ fn missing(
     })
 }
 
+/// What a request asks for, checked: the node (in scope), the year, the indicator.
+struct Asked {
+    node: Organization,
+    ys: Vec<i32>,
+    year: i32,
+    l: Loaded,
+    ind: Indicator,
+}
+
+async fn asked(state: &AppState, viewer: &Viewer, q: &Params) -> Result<Asked, AppError> {
+    if !viewer.analyses() {
+        return Err(AppError::Forbidden);
+    }
+    let node = node(state, viewer, q.node.as_deref()).await?;
+    let ys = years(state).await?;
+    let year = asked_year(q.year.as_deref(), &ys)?;
+    let l = load(state, year).await?;
+    let ind = match q.code.as_deref().filter(|c| !c.is_empty()) {
+        Some(c) => l.inds.iter().find(|i| i.code == c),
+        None => l.inds.first(),
+    }
+    .ok_or(AppError::NotFound)?
+    .clone();
+    Ok(Asked {
+        node,
+        ys,
+        year,
+        l,
+        ind,
+    })
+}
+
 /// `GET /indicators?node=…&year=…&code=…`.
 pub async fn page(
     State(state): State<AppState>,
@@ -374,22 +406,13 @@ pub async fn page(
     Extension(csrf): Extension<Token>,
     Query(q): Query<Params>,
 ) -> Result<IndicatorsPage, AppError> {
-    if !viewer.analyses() {
-        return Err(AppError::Forbidden);
-    }
-    let node = node(&state, &viewer, q.node.as_deref()).await?;
-    let ys = years(&state).await?;
-    let year = asked_year(q.year.as_deref(), &ys)?;
-    let l = load(&state, year).await?;
-    let ind = match q.code.as_deref().filter(|c| !c.is_empty()) {
-        Some(c) => l
-            .inds
-            .iter()
-            .find(|i| i.code == c)
-            .ok_or(AppError::NotFound)?,
-        None => l.inds.first().ok_or(AppError::NotFound)?,
-    }
-    .clone();
+    let Asked {
+        node,
+        ys,
+        year,
+        l,
+        ind,
+    } = asked(&state, &viewer, &q).await?;
     let level = node.record.level;
     // The cards: every indicator for the node.
     let mut cards = Vec::new();
@@ -575,22 +598,9 @@ pub async fn export(
     ReaderLang(lang): ReaderLang,
     Query(q): Query<Params>,
 ) -> Result<Response, AppError> {
-    if !viewer.analyses() {
-        return Err(AppError::Forbidden);
-    }
-    let node = node(&state, &viewer, q.node.as_deref()).await?;
-    let ys = years(&state).await?;
-    let year = asked_year(q.year.as_deref(), &ys)?;
-    let l = load(&state, year).await?;
-    let ind = match q.code.as_deref().filter(|c| !c.is_empty()) {
-        Some(c) => l
-            .inds
-            .iter()
-            .find(|i| i.code == c)
-            .ok_or(AppError::NotFound)?,
-        None => l.inds.first().ok_or(AppError::NotFound)?,
-    }
-    .clone();
+    let Asked {
+        node, year, l, ind, ..
+    } = asked(&state, &viewer, &q).await?;
     let t = tables(&state, &ind, &l, &node, lang)?;
     let bytes = tokio::task::spawn_blocking(move || shanghui_files::write_tables_xlsx(&t))
         .await

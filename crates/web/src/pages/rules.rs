@@ -499,7 +499,7 @@ fn wide(c: char) -> bool {
         | 0xFE30..=0xFE4F | 0xFF00..=0xFF60 | 0xFFE0..=0xFFE6 | 0x20000..=0x3FFFD)
 }
 
-fn caret(expr: &str, position: usize) -> Caret {
+pub(crate) fn caret(expr: &str, position: usize) -> Caret {
     let chars: Vec<char> = expr.chars().collect();
     let i = position.saturating_sub(1).min(chars.len());
     // Only the line the character is on.
