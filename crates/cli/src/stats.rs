@@ -338,14 +338,12 @@ async fn dataset(db: Option<&Db>, a: &StatsArgs, lang: Lang) -> Result<Dataset> 
         // Of a file beyond the limit, one byte more than it is enough to refuse it.
         let most = shanghui_files::DatasetLimits::LARGE.max_bytes as u64 + 1;
         let mut bytes = Vec::new();
-        let __t = std::time::Instant::now();
         std::fs::File::open(file)
             .and_then(|f| {
                 bytes.reserve_exact(f.metadata()?.len().min(most) as usize);
                 f.take(most).read_to_end(&mut bytes)
             })
             .map_err(|e| anyhow::Error::new(e).context(cannot_read()))?;
-        eprintln!("file read {:?}", __t.elapsed());
         let read = if large {
             shanghui_files::read_csv_dataset_large(&bytes, &name)
         } else {

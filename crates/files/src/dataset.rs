@@ -178,7 +178,10 @@ fn plain_number(t: &[u8]) -> Option<(f64, usize)> {
     if count == 0 || count > 15 {
         return None;
     }
-    let x = m as f64 / POW10[decimals];
+    let x = match decimals {
+        0 => m as f64,
+        d => m as f64 / POW10[d],
+    };
     Some((if negative { -x } else { x }, decimals))
 }
 
@@ -521,7 +524,6 @@ fn read_csv_columns(
     limits: &DatasetLimits,
     split: Split,
 ) -> Result<Dataset, Vec<Located>> {
-    let __t = std::time::Instant::now();
     let is_sav = bytes.starts_with(b"$FL2") || bytes.starts_with(b"$FL3");
     if is_sav || bytes.starts_with(b"PK\x03\x04") || crate::cfb::is_cfb(bytes) {
         return read_dataset(bytes, file_name);
@@ -544,7 +546,6 @@ fn read_csv_columns(
     let text = crate::csv_in::decode(bytes)
         .ok_or_else(|| one(Located::file(Msg::new("files.csv_encoding"))))?;
     let delimiter = crate::csv_in::delimiter(&text);
-    eprintln!("decoded {:?}", __t.elapsed());
 
     // The header row among the first non-empty rows; the cases start after it.
     let mut reader = csv_reader(&text, delimiter);
@@ -576,9 +577,7 @@ fn read_csv_columns(
     let data = text.get(*start..).unwrap_or("");
 
     let parts = split_rows(data, split);
-    eprintln!("split {:?}", __t.elapsed());
     let mut pieces = read_pieces(&parts, delimiter, None, &refuse).map_err(one)?;
-    eprintln!("parsed {:?}", __t.elapsed());
     let rows: usize = pieces.iter().map(|p| p.rows).sum();
     if rows > limits.max_rows {
         return Err(one(refuse.rows()));
@@ -598,9 +597,16 @@ fn read_csv_columns(
     let mut cols = Vec::new();
     let mut stats = Vec::new();
     let mut lost = vec![false; width];
-    for c in 0..width {
+    // The header's cells are in column order.
+    let header_at = |c: usize| {
+        header
+            .binary_search_by_key(&c, |(hc, _)| *hc)
+            .ok()
+            .map(|i| header[i].1.as_str())
+    };
+    for (c, lost) in lost.iter_mut().enumerate() {
         let in_pieces = pieces.iter().filter_map(|p| p.cols.get(c));
-        let seen = header.iter().any(|(hc, _)| *hc == c) || in_pieces.clone().any(|col| col.seen);
+        let seen = header_at(c).is_some() || in_pieces.clone().any(|col| col.seen);
         if !seen {
             continue;
         }
@@ -614,7 +620,7 @@ fn read_csv_columns(
             s.width = s.width.max(col.stats.width);
         }
         // Numbers kept while their column looked numeric, in a string column after all.
-        lost[c] = !s.numeric
+        *lost = !s.numeric
             && in_pieces.clone().any(|col| {
                 matches!(col.values, Values::Lost)
                     || (matches!(col.values, Values::Num(_)) && col.nums > 0)
@@ -634,7 +640,6 @@ fn read_csv_columns(
     }
 
     let mut columns = Vec::with_capacity(cols.len());
-    eprintln!("merged-stats {:?}", __t.elapsed());
     for (&c, s) in cols.iter().zip(&stats) {
         let mut parts = pieces.iter_mut().map(|p| {
             let values = p
@@ -669,16 +674,12 @@ fn read_csv_columns(
     let headers: Vec<String> = cols
         .iter()
         .map(|&c| {
-            header
-                .iter()
-                .find(|(hc, _)| *hc == c)
-                .map(|(_, t)| unneutralize(t).trim().to_string())
+            header_at(c)
+                .map(|t| unneutralize(t).trim().to_string())
                 .unwrap_or_default()
         })
         .collect();
-    let __d = assemble(&cols, headers, &stats, columns);
-    eprintln!("assembled {:?}", __t.elapsed());
-    Ok(__d)
+    Ok(assemble(&cols, headers, &stats, columns))
 }
 
 /// What the cells of a column show, gathered in one pass.
