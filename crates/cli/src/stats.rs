@@ -81,10 +81,18 @@ impl StatsArgs {
     }
 }
 
-/// Every procedure asked for: the JSON object (keys by procedure) and the tables.
+/// Every procedure asked for: the JSON object (keys by procedure) and the tables (only built
+/// when printed: a frequency table of a million distinct amounts is millions of cells).
 struct Output {
-    json: serde_json::Map<String, serde_json::Value>,
+    /// Procedure → its results as JSON text (a list for the procedures that may run several
+    /// times), in the order asked; text rather than a `serde_json::Value` tree, which for a
+    /// frequency table of a million values takes gigabytes.
+    json: Vec<(String, Vec<String>)>,
+    /// Procedures whose key holds one value, not a list (FREQUENCIES and MEANS give a list).
+    single: Vec<String>,
     tables: Vec<Table>,
+    want_tables: bool,
+    want_json: bool,
 }
 
 impl Output {
@@ -94,15 +102,53 @@ impl Output {
         result: &T,
         tables: Vec<Table>,
     ) -> Result<()> {
-        let v = serde_json::to_value(result)?;
-        match self.json.get_mut(key) {
-            Some(serde_json::Value::Array(a)) => a.push(v),
-            _ => {
-                self.json
-                    .insert(key.to_string(), serde_json::Value::Array(vec![v]));
+        if self.want_json {
+            let v = serde_json::to_string(result)?;
+            match self.json.iter_mut().find(|(k, _)| k == key) {
+                Some((_, list)) => list.push(v),
+                None => self.json.push((key.to_string(), vec![v])),
             }
         }
-        self.tables.extend(tables);
+        if self.want_tables {
+            self.tables.extend(tables);
+        }
+        Ok(())
+    }
+}
+
+impl Output {
+    /// A procedure whose results are one value under its key.
+    fn put_single<T: serde::Serialize>(&mut self, key: &str, result: &T) -> Result<()> {
+        if self.want_json {
+            self.json
+                .push((key.to_string(), vec![serde_json::to_string(result)?]));
+            self.single.push(key.to_string());
+        } else {
+            // Only to know that something was asked for.
+            self.json.push((key.to_string(), Vec::new()));
+        }
+        Ok(())
+    }
+
+    /// The JSON object: keys by procedure, full-precision numbers.
+    fn write_json(&self, w: &mut impl std::io::Write) -> Result<()> {
+        w.write_all(b"{")?;
+        for (i, (key, values)) in self.json.iter().enumerate() {
+            if i > 0 {
+                w.write_all(b",")?;
+            }
+            w.write_all(b"\n  ")?;
+            serde_json::to_writer(&mut *w, key)?;
+            w.write_all(b": ")?;
+            if self.single.contains(key) {
+                w.write_all(values.concat().as_bytes())?;
+            } else {
+                w.write_all(b"[")?;
+                w.write_all(values.join(",").as_bytes())?;
+                w.write_all(b"]")?;
+            }
+        }
+        w.write_all(b"\n}\n")?;
         Ok(())
     }
 }
@@ -140,15 +186,18 @@ fn parse_groups(spec: &str, ds: &Dataset) -> Result<(String, ttest::Groups)> {
 
 fn run_procedures(ds: &Dataset, a: &StatsArgs) -> Result<Output> {
     let mut out = Output {
-        json: serde_json::Map::new(),
+        json: Vec::new(),
+        single: Vec::new(),
         tables: Vec::new(),
+        want_tables: a.format != Format::Json,
+        want_json: a.format == Format::Json,
     };
     if !a.frequencies.is_empty() {
         let r = freq::frequencies(ds, &names(&a.frequencies), &freq::FreqOptions::default())?;
-        let tables = freq::frequencies_tables(&r);
-        out.json
-            .insert("frequencies".into(), serde_json::to_value(&r)?);
-        out.tables.extend(tables);
+        if out.want_tables {
+            out.tables.extend(freq::frequencies_tables(&r));
+        }
+        out.put_single("frequencies", &r)?;
     }
     if !a.descriptives.is_empty() {
         let r = desc::descriptives(ds, &names(&a.descriptives), &desc::DescOptions::default())?;
@@ -233,29 +282,27 @@ fn run_procedures(ds: &Dataset, a: &StatsArgs) -> Result<Output> {
             &names(&a.by),
             &means::MeansOptions::default(),
         )?;
-        let tables: Vec<Table> = r.iter().flat_map(|m| m.to_tables()).collect();
-        out.json.insert("means".into(), serde_json::to_value(&r)?);
-        out.tables.extend(tables);
+        if out.want_tables {
+            out.tables.extend(r.iter().flat_map(|m| m.to_tables()));
+        }
+        out.put_single("means", &r)?;
     }
     Ok(out)
 }
 
-fn csv_text(tables: &[Table]) -> String {
-    let mut s = String::from("\u{feff}");
+/// The tables as CSV, one after another (a blank line between), written as they are rendered.
+fn write_csv(tables: &[Table], w: &mut impl std::io::Write) -> std::io::Result<()> {
+    w.write_all("\u{feff}".as_bytes())?;
     for t in tables {
         let cells: Vec<Vec<String>> = std::iter::once(t.columns.clone())
             .chain(t.rows.iter().map(|r| r.iter().map(|c| c.shown()).collect()))
             .collect();
-        s.push_str(
-            &String::from_utf8_lossy(&shanghui_files::write_table_csv(
-                std::slice::from_ref(&t.title),
-                &cells,
-            ))
-            .replace('\u{feff}', ""),
-        );
-        s.push_str("\r\n");
+        let bytes = shanghui_files::write_table_csv(std::slice::from_ref(&t.title), &cells);
+        // Each table's own byte-order mark is left out: the file has one, at its start.
+        w.write_all(bytes.strip_prefix("\u{feff}".as_bytes()).unwrap_or(&bytes))?;
+        w.write_all(b"\r\n")?;
     }
-    s
+    Ok(())
 }
 
 fn html_text(tables: &[Table]) -> String {
@@ -386,26 +433,31 @@ pub async fn run(db: Option<&Db>, a: StatsArgs, lang: Lang) -> Result<ExitCode> 
              --reliability, --ttest, --paired, --oneway or --means"
         ));
     }
-    let bytes = match a.format {
-        Format::Text => out
-            .tables
-            .iter()
-            .map(Table::to_text)
-            .collect::<Vec<_>>()
-            .join("\n")
-            .into_bytes(),
-        Format::Json => serde_json::to_vec_pretty(&serde_json::Value::Object(out.json))?,
-        Format::Csv => csv_text(&out.tables).into_bytes(),
-        Format::Html => html_text(&out.tables).into_bytes(),
-        Format::Xlsx => xlsx_bytes(&out.tables)?,
-    };
-    match (&a.out, a.format) {
-        (Some(path), _) => std::fs::write(path, bytes)?,
-        (None, Format::Xlsx) => return Err(anyhow!("--format xlsx needs --out FILE.xlsx")),
-        (None, _) => {
-            use std::io::Write;
-            std::io::stdout().write_all(&bytes)?;
+    // Text and CSV are written table by table, not gathered into one string first.
+    let stream = |w: &mut dyn std::io::Write| -> Result<()> {
+        let mut w = std::io::BufWriter::with_capacity(1 << 20, w);
+        match a.format {
+            Format::Text => {
+                for (i, t) in out.tables.iter().enumerate() {
+                    if i > 0 {
+                        w.write_all(b"\n")?;
+                    }
+                    w.write_all(t.to_text().as_bytes())?;
+                }
+            }
+            Format::Csv => write_csv(&out.tables, &mut w)?,
+            Format::Json => out.write_json(&mut w)?,
+            Format::Html => w.write_all(html_text(&out.tables).as_bytes())?,
+            Format::Xlsx => w.write_all(&xlsx_bytes(&out.tables)?)?,
         }
+        w.flush()?;
+        Ok(())
+    };
+    use std::io::Write;
+    match (&a.out, a.format) {
+        (Some(path), _) => stream(&mut std::fs::File::create(path)?)?,
+        (None, Format::Xlsx) => return Err(anyhow!("--format xlsx needs --out FILE.xlsx")),
+        (None, _) => stream(&mut std::io::stdout().lock())?,
     }
     Ok(ExitCode::SUCCESS)
 }
