@@ -26,6 +26,7 @@ use tower_http::trace::TraceLayer;
 
 pub use error::AppError;
 pub use pages::analysis::review_tables;
+pub use pages::indicators::warm_up;
 pub use pages::rectify_stats::rectify_tables;
 
 /// Largest upload accepted (an import workbook).

@@ -150,6 +150,13 @@ fn part(s: &str) -> String {
         && s.ends_with(')')
     {
         let (head, tail) = s.split_at(open);
+        if let Some(tv) = tail
+            .strip_prefix(" (Test Value = ")
+            .and_then(|t| t.strip_suffix(')'))
+            && head == "One-Sample Test"
+        {
+            return format!("单样本检验（检验值 = {tv}）");
+        }
         if let Some(zh) = term(head) {
             return format!("{zh}{tail}");
         }
@@ -158,13 +165,6 @@ fn part(s: &str) -> String {
         }
         if head == "Multiple Comparisons" {
             return format!("多重比较{tail}");
-        }
-        if let Some(tv) = tail
-            .strip_prefix(" (Test Value = ")
-            .and_then(|t| t.strip_suffix(')'))
-            && head == "One-Sample Test"
-        {
-            return format!("单样本检验（检验值 = {tv}）");
         }
     }
     if let Some(v) = s.strip_suffix(" Crosstabulation") {

@@ -43,6 +43,16 @@ pub struct IndicatorCache {
     /// The registry the years were read over, shared by them.
     registry: Mutex<Option<Arc<indicators::Registry>>>,
     years: Mutex<HashMap<i32, Arc<YearData>>>,
+    /// (year, indicator) → its fractions for every federation and branch of the year.
+    tables: Mutex<HashMap<(i32, String), Arc<NodeTable>>>,
+}
+
+/// An indicator's fractions for every federation and branch of a year, computed in one pass and
+/// kept with what they were computed from (the years' generations, the definition).
+pub struct NodeTable {
+    from: (indicators::Generation, Option<indicators::Generation>),
+    definition: Indicator,
+    by_node: HashMap<i64, Fraction>,
 }
 
 impl IndicatorCache {
@@ -51,6 +61,48 @@ impl IndicatorCache {
         self.lists
             .get_or_init(|| Arc::new(DivisionLists::new(&state.divisions)))
             .clone()
+    }
+
+    /// `ind`'s fractions in `data`'s year for every federation and branch (growth against `last`),
+    /// from the cache while the years and the definition are unchanged.
+    fn table(
+        &self,
+        ind: &Indicator,
+        data: &YearData,
+        last: Option<&YearData>,
+        lists: &DivisionLists,
+    ) -> Result<Arc<NodeTable>, AppError> {
+        let key = (data.year, ind.code.clone());
+        let from = (data.generation, last.map(|l| l.generation));
+        if let Some(t) = self
+            .tables
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&key)
+            && t.from == from
+            && &t.definition == ind
+        {
+            return Ok(t.clone());
+        }
+        let nodes: Vec<i64> = data
+            .units
+            .iter()
+            .filter(|u| u.facts.kind != Some(shanghui_core::OrgKind::Chamber))
+            .map(|u| u.id)
+            .collect();
+        let ci = indicators::compiled(ind, data)?;
+        let fractions = indicators::fractions(&ci, data, last, lists, &nodes);
+        let t = Arc::new(NodeTable {
+            from,
+            definition: ind.clone(),
+            by_node: nodes.into_iter().zip(fractions).collect(),
+        });
+        let mut tables = self.tables.lock().unwrap_or_else(|e| e.into_inner());
+        if tables.len() >= 512 {
+            tables.clear();
+        }
+        tables.insert(key, t.clone());
+        Ok(t)
     }
 
     /// `year`'s universe with the answers `items` asks for, read again when its generation has
@@ -140,12 +192,13 @@ fn count(x: f64) -> String {
     }
 }
 
-/// What a request reads: the indicators, the year and last year, the lists.
+/// What a request reads: the indicators and targets, the years, the lists.
 struct Loaded {
     inds: Vec<Indicator>,
     targets: Vec<Target>,
-    data: Arc<YearData>,
-    last: Arc<YearData>,
+    /// The year shown and the years before it the page needs.
+    years: HashMap<i32, Arc<YearData>>,
+    year: i32,
     lists: Arc<DivisionLists>,
 }
 
@@ -155,35 +208,77 @@ async fn load(state: &AppState, year: i32) -> Result<Loaded, AppError> {
     let refs: Vec<&Indicator> = inds.iter().collect();
     let items = indicators::summed_items(&refs);
     let cache = &state.indicators;
-    let data = cache.year(&state.db, year, &items).await?;
-    let last = cache.year(&state.db, year - 1, &items).await?;
+    // The years a page shows: the trend's, each with the year before (growth, last year's value),
+    // read side by side over one registry.
+    cache
+        .registry(
+            &state.db,
+            indicators::generation(&state.db, year).await?.registry,
+        )
+        .await?;
+    let mut reads = tokio::task::JoinSet::new();
+    for y in (year - TREND_YEARS)..=year {
+        let (cache, db, items) = (cache.clone(), state.db.clone(), items.clone());
+        reads.spawn(async move { cache.year(&db, y, &items).await.map(|d| (y, d)) });
+    }
+    let mut years = HashMap::new();
+    while let Some(r) = reads.join_next().await {
+        let (y, d) = r.map_err(|e| AppError::Internal(e.to_string()))??;
+        years.insert(y, d);
+    }
     Ok(Loaded {
         inds,
         targets,
-        data,
-        last,
+        years,
+        year,
         lists: cache.lists(state),
     })
 }
 
-/// The figures of `ind` for `nodes` in `year` (`data`) with last year's (`last`, which a growth
-/// indicator compares with; `before`: the year before last, for last year's growth).
-fn figures(
-    ind: &Indicator,
-    data: &YearData,
-    last: &YearData,
-    before: Option<&YearData>,
-    lists: &DivisionLists,
-    nodes: &[i64],
-) -> Result<(Vec<Figure>, Vec<Figure>), AppError> {
-    let ci = indicators::compiled(ind, data)?;
-    let now = indicators::fractions(&ci, data, Some(last), lists, nodes);
-    let ci_last = indicators::compiled(ind, last)?;
-    let then = indicators::fractions(&ci_last, last, before, lists, nodes);
-    Ok((
-        now.into_iter().map(|f| figure(ind, f)).collect(),
-        then.into_iter().map(|f| figure(ind, f)).collect(),
-    ))
+impl Loaded {
+    fn data(&self, year: i32) -> Result<&Arc<YearData>, AppError> {
+        self.years
+            .get(&year)
+            .ok_or_else(|| AppError::Internal(format!("year {year} not read")))
+    }
+
+    /// `ind`'s figures for `nodes` in `year` (a federation or branch from the kept table, any
+    /// other node computed).
+    fn figures(
+        &self,
+        cache: &IndicatorCache,
+        ind: &Indicator,
+        year: i32,
+        nodes: &[i64],
+    ) -> Result<Vec<Figure>, AppError> {
+        let data = self.data(year)?;
+        let last = self.years.get(&(year - 1)).map(|d| d.as_ref());
+        let table = cache.table(ind, data, last, &self.lists)?;
+        let missing: Vec<i64> = nodes
+            .iter()
+            .copied()
+            .filter(|n| !table.by_node.contains_key(n))
+            .collect();
+        let extra: HashMap<i64, Fraction> = if missing.is_empty() {
+            HashMap::new()
+        } else {
+            let ci = indicators::compiled(ind, data)?;
+            let f = indicators::fractions(&ci, data, last, &self.lists, &missing);
+            missing.into_iter().zip(f).collect()
+        };
+        Ok(nodes
+            .iter()
+            .map(|n| {
+                let f = table
+                    .by_node
+                    .get(n)
+                    .or_else(|| extra.get(n))
+                    .copied()
+                    .unwrap_or_default();
+                figure(ind, f)
+            })
+            .collect())
+    }
 }
 
 // -------------------------------------------------------------------------------------------------
@@ -309,13 +404,16 @@ fn href(node: i64, year: i32, code: &str) -> String {
 }
 
 /// Who misses `ind` below `node`: units (ID, name, division) or divisions (code, full name).
+/// Returns how many miss in all and the rows of the first `limit` (naming each costs a lookup
+/// and a division chain, which the page spends only on those it shows).
 fn missing(
     state: &AppState,
     ind: &Indicator,
     data: &YearData,
     lists: &DivisionLists,
     node: i64,
-) -> Result<Vec<MissingRow>, AppError> {
+    limit: usize,
+) -> Result<(usize, Vec<MissingRow>), AppError> {
     let ci = indicators::compiled(ind, data)?;
     let u = data.universe(lists);
     let unit = |id: i64| {
@@ -332,37 +430,40 @@ fn missing(
         }
     };
     Ok(match (&ind.numerator, ind.compare) {
-        (_, Compare::Growth) => Vec::new(),
-        (Measure::Divisions { .. }, _) => indicator::missing_divisions(&ci, &u, node)
-            .into_iter()
-            .map(|d| MissingRow {
+        (_, Compare::Growth) => (0, Vec::new()),
+        (Measure::Divisions { .. }, _) => {
+            let all = indicator::missing_divisions(&ci, &u, node);
+            let rows = all.iter().take(limit).map(|d| MissingRow {
                 href: String::new(),
                 code: d.as_str().to_string(),
                 name: state
                     .divisions
-                    .get(&d)
+                    .get(d)
                     .map(|x| x.name.clone())
                     .unwrap_or_default(),
-                place: state.divisions.full_name(&d),
-            })
-            .collect(),
+                place: state.divisions.full_name(d),
+            });
+            (all.len(), rows.collect())
+        }
         (Measure::Notices { .. }, _) => {
             let orgs_of: HashMap<i64, i64> =
                 data.notices.iter().map(|n| (n.id, n.org_id)).collect();
-            indicator::missing_notices(&ci, &u, node)
-                .into_iter()
-                .map(|id| {
-                    let mut row = unit(orgs_of.get(&id).copied().unwrap_or_default());
-                    row.href = format!("/notices/{id}");
-                    row.code = id.to_string();
-                    row
-                })
-                .collect()
+            let all = indicator::missing_notices(&ci, &u, node);
+            let rows = all.iter().take(limit).map(|&id| {
+                let mut row = unit(orgs_of.get(&id).copied().unwrap_or_default());
+                row.href = format!("/notices/{id}");
+                row.code = id.to_string();
+                row
+            });
+            (all.len(), rows.collect())
         }
-        _ => indicator::missing_units(&ci, &u, node)
-            .into_iter()
-            .map(unit)
-            .collect(),
+        _ => {
+            let all = indicator::missing_units(&ci, &u, node);
+            (
+                all.len(),
+                all.iter().take(limit).map(|&id| unit(id)).collect(),
+            )
+        }
     })
 }
 
@@ -417,8 +518,8 @@ pub async fn page(
     // The cards: every indicator for the node.
     let mut cards = Vec::new();
     for i in &l.inds {
-        let (now, then) = figures(i, &l.data, &l.last, None, &l.lists, &[node.id])?;
-        let (now, then) = (&now[0], &then[0]);
+        let now = &l.figures(&state.indicators, i, year, &[node.id])?[0];
+        let then = &l.figures(&state.indicators, i, year - 1, &[node.id])?[0];
         let target = indicator::target_for(&l.targets, &i.code, year, level);
         let (target_text, class) = match (target, now.value) {
             (Some(t), Some(v)) => (
@@ -479,16 +580,16 @@ pub async fn page(
         });
     }
     // The chosen indicator over the children.
-    let kids = l.data.children(node.id);
-    let (kid_figs, _) = figures(&ind, &l.data, &l.last, None, &l.lists, &kids)?;
+    let data = l.data(year)?.clone();
+    let kids = data.children(node.id);
+    let kid_figs = l.figures(&state.indicators, &ind, year, &kids)?;
     let children: Vec<ChildRow> = kids
         .iter()
         .zip(&kid_figs)
         .map(|(id, f)| ChildRow {
             href: href(*id, year, &ind.code),
-            name: l.data.name(*id),
-            kind: l
-                .data
+            name: data.name(*id),
+            kind: data
                 .names
                 .get(id)
                 .map(|n| n.kind.label(lang).to_string())
@@ -505,7 +606,7 @@ pub async fn page(
             lang.tf("indicator_page.chart", &[("name", ind.name(lang))]),
             kids.iter().zip(&kid_figs).map(|(id, f)| {
                 (
-                    l.data.names.get(id).map(|n| n.name.as_str()).unwrap_or(""),
+                    data.names.get(id).map(|n| n.name.as_str()).unwrap_or(""),
                     f.value.map(|v| v / 100.0),
                 )
             }),
@@ -516,7 +617,7 @@ pub async fn page(
             lang.tf("indicator_page.chart", &[("name", ind.name(lang))]),
             kids.iter().zip(&kid_figs).map(|(id, f)| {
                 (
-                    l.data.names.get(id).map(|n| n.name.as_str()).unwrap_or(""),
+                    data.names.get(id).map(|n| n.name.as_str()).unwrap_or(""),
                     f.value.unwrap_or(f64::NAN),
                     shown(&ind, f.value),
                 )
@@ -527,19 +628,8 @@ pub async fn page(
     let mut points = Vec::new();
     let first = (year - TREND_YEARS + 1).max(*ys.first().unwrap_or(&year));
     for y in first..=year {
-        let (d, prev) = if y == year {
-            (l.data.clone(), l.last.clone())
-        } else {
-            let refs: Vec<&Indicator> = l.inds.iter().collect();
-            let items = indicators::summed_items(&refs);
-            (
-                state.indicators.year(&state.db, y, &items).await?,
-                state.indicators.year(&state.db, y - 1, &items).await?,
-            )
-        };
-        let ci = indicators::compiled(&ind, &d)?;
-        let f = indicators::fractions(&ci, &d, Some(&prev), &l.lists, &[node.id]);
-        points.push((y.to_string(), ind.value(f[0])));
+        let f = &l.figures(&state.indicators, &ind, y, &[node.id])?[0];
+        points.push((y.to_string(), f.value));
     }
     let trend = chart::line(
         "indicator-trend".to_string(),
@@ -547,14 +637,15 @@ pub async fn page(
         &points,
         &ind.unit,
     );
-    let all_missing = missing(&state, &ind, &l.data, &l.lists, node.id)?;
+    let (missing_count, shown_missing) =
+        missing(&state, &ind, &data, &l.lists, node.id, MISSING_SHOWN)?;
     let missing_note = match ind.compare {
         Compare::Growth => lang.t("indicator_page.no_missing_growth").to_string(),
         Compare::Ratio => lang.tf(
             "indicator_page.missing_note",
             &[
-                ("count", &all_missing.len().to_string()),
-                ("shown", &all_missing.len().min(MISSING_SHOWN).to_string()),
+                ("count", &missing_count.to_string()),
+                ("shown", &shown_missing.len().to_string()),
             ],
         ),
     };
@@ -579,7 +670,7 @@ pub async fn page(
         children,
         chart,
         trend,
-        missing: all_missing.into_iter().take(MISSING_SHOWN).collect(),
+        missing: shown_missing,
         missing_note,
         export_href: format!(
             "/indicators.xlsx?node={}&year={year}&code={}",
@@ -626,8 +717,9 @@ fn tables(
     lang: Lang,
 ) -> Result<Vec<Table>, AppError> {
     let mut nodes = vec![node.id];
-    nodes.extend(l.data.children(node.id));
-    let (figs, _) = figures(ind, &l.data, &l.last, None, &l.lists, &nodes)?;
+    let data = l.data(l.year)?;
+    nodes.extend(data.children(node.id));
+    let figs = l.figures(&state.indicators, ind, l.year, &nodes)?;
     let h = |keys: &[&str]| {
         keys.iter()
             .map(|k| lang.t(k).to_string())
@@ -639,9 +731,8 @@ fn tables(
         .map(|(id, f)| {
             vec![
                 id.to_string(),
-                l.data.name(*id),
-                l.data
-                    .names
+                data.name(*id),
+                data.names
                     .get(id)
                     .map(|n| n.kind.label(lang).to_string())
                     .unwrap_or_default(),
@@ -651,7 +742,7 @@ fn tables(
             ]
         })
         .collect();
-    let missing = missing(state, ind, &l.data, &l.lists, node.id)?;
+    let (_, missing) = missing(state, ind, data, &l.lists, node.id, usize::MAX)?;
     let miss_rows: Vec<Vec<String>> = missing
         .into_iter()
         .map(|m| vec![m.code, m.name, m.place])
@@ -699,4 +790,28 @@ fn tables(
             ],
         },
     ])
+}
+
+/// Reads what the busiest pages keep (the latest year's coverage dashboard and the latest
+/// campaign's statistics data set) in the background when the server starts, so the first
+/// visitors do not wait for it; failures only log (a page reads again on its own).
+pub async fn warm_up(state: AppState) {
+    let started = std::time::Instant::now();
+    let result: Result<(), AppError> = async {
+        let ys = years(&state).await?;
+        if let Some(&year) = ys.last() {
+            load(&state, year).await?;
+        }
+        let campaigns =
+            shanghui_store::campaigns::list(&state.db, &shanghui_core::Scope::all()).await?;
+        if let Some(c) = campaigns.iter().max_by_key(|c| (c.year, c.id)) {
+            state.stats.data(&state.db, c, Lang::ZhCn).await?;
+        }
+        Ok(())
+    }
+    .await;
+    match result {
+        Ok(()) => tracing::info!(ms = started.elapsed().as_millis() as u64, "pages warmed up"),
+        Err(e) => tracing::warn!(error = %e, "warming up the pages failed"),
+    }
 }
