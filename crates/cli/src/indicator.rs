@@ -641,7 +641,12 @@ async fn missing(
             indicator::missing_notices(&ci, &u, node)
                 .into_iter()
                 .map(|id| {
-                    let org = data.notices.iter().find(|n| n.id == id).map(|n| n.org_id);
+                    let org = data
+                        .facts
+                        .notices
+                        .iter()
+                        .find(|n| n.id == id)
+                        .map(|n| n.org_id);
                     vec![
                         id.to_string(),
                         org.map(|o| o.to_string()).unwrap_or_default(),

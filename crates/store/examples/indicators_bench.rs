@@ -40,8 +40,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             year - 1,
             t.elapsed().as_secs_f64() * 1e3,
             data.units.len(),
-            data.reports.len(),
-            data.notices.len()
+            data.facts.reports.len(),
+            data.facts.notices.len()
         );
         let counties: Vec<i64> = data
             .units

@@ -9,6 +9,7 @@
 //! campaign's reports or notices moves the campaign's generation.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use chrono::{NaiveDate, Utc};
 use shanghui_core::indicator::{
@@ -296,15 +297,37 @@ pub struct YearData {
     pub year: i32,
     pub generation: Generation,
     pub units: Vec<UnitRow>,
-    pub reports: Vec<ReportRow>,
-    pub notices: Vec<NoticeRow>,
-    pub template: Option<Template>,
+    /// The year's reports and notices (shared with the next [`YearData`] of the same campaigns:
+    /// a registry change does not read them again).
+    pub facts: Arc<YearFacts>,
     /// Every unit of the registry (existing that year or not) by ID.
     pub names: HashMap<i64, Named>,
     /// Each unit's parent on 31 December (units of the year).
     pub parents: HashMap<i64, i64>,
-    /// The report items summed (read for submitted reports only).
+}
+
+/// What a year's campaigns hold for the indicators: their template, reports and notices, read
+/// while the campaigns' generation (`campaigns`) held.
+#[derive(Debug, Clone, Default)]
+pub struct YearFacts {
+    pub year: i32,
+    pub campaigns: i64,
+    pub template: Option<Template>,
+    pub reports: Vec<ReportRow>,
+    pub notices: Vec<NoticeRow>,
+    /// The report items read (summed; submitted reports only); every answer when `all_answers`.
     pub items: Vec<String>,
+    pub all_answers: bool,
+}
+
+impl YearFacts {
+    /// Whether these facts hold what `items` asks for (see [`load_facts`]).
+    pub fn answers(&self, items: Option<&[String]>) -> bool {
+        match items {
+            None => self.all_answers,
+            Some(i) => self.all_answers || i.iter().all(|x| self.items.contains(x)),
+        }
+    }
 }
 
 impl YearData {
@@ -313,9 +336,9 @@ impl YearData {
             year: self.year,
             units: &self.units,
             divisions: lists,
-            template: self.template.as_ref(),
-            reports: &self.reports,
-            notices: &self.notices,
+            template: self.facts.template.as_ref(),
+            reports: &self.facts.reports,
+            notices: &self.facts.notices,
         }
     }
 
@@ -447,8 +470,44 @@ pub async fn load_year_with(
     year: i32,
     items: Option<&[String]>,
 ) -> Result<YearData> {
-    let mut generation = generation(db, year).await?;
-    generation.registry = registry.generation;
+    let facts = Arc::new(load_facts(db, year, items).await?);
+    assemble(registry, facts)
+}
+
+/// Reads `year`'s campaign facts: the template, the reports (under their report's place in the
+/// tree) and the notices; `items` are the report items to read (`None`: every answer).
+pub async fn load_facts(db: &Db, year: i32, items: Option<&[String]>) -> Result<YearFacts> {
+    let campaigns = generation(db, year).await?.campaigns;
+    let template = match with_db!(db, p => sqlx::query_scalar::<_, i64>(
+        "select report_template_id from campaign where year = $1 order by campaign_id limit 1")
+        .bind(year).fetch_optional(p).await)?
+    {
+        Some(id) => Some(templates::get(db, id).await?),
+        None => None,
+    };
+    let reports = match &template {
+        Some(t) => load_reports(db, year, t, items).await?,
+        None => Vec::new(),
+    };
+    let notices = load_notices(db, year).await?;
+    Ok(YearFacts {
+        year,
+        campaigns,
+        template,
+        reports,
+        notices,
+        items: items.map(<[String]>::to_vec).unwrap_or_default(),
+        all_answers: items.is_none(),
+    })
+}
+
+/// A year's universe from a [`Registry`] and the year's [`YearFacts`], in memory.
+pub fn assemble(registry: &Registry, facts: Arc<YearFacts>) -> Result<YearData> {
+    let year = facts.year;
+    let generation = Generation {
+        registry: registry.generation,
+        campaigns: facts.campaigns,
+    };
     let end = NaiveDate::from_ymd_opt(year, 12, 31)
         .ok_or_else(|| StoreError::Corrupt(format!("year {year}")))?;
     let mut parent_on: HashMap<i64, Option<i64>> = registry
@@ -531,28 +590,13 @@ pub async fn load_year_with(
         .iter()
         .filter_map(|u| u.ancestors.last().map(|p| (u.id, *p)))
         .collect();
-    let template = match with_db!(db, p => sqlx::query_scalar::<_, i64>(
-        "select report_template_id from campaign where year = $1 order by campaign_id limit 1")
-        .bind(year).fetch_optional(p).await)?
-    {
-        Some(id) => Some(templates::get(db, id).await?),
-        None => None,
-    };
-    let reports = match &template {
-        Some(t) => load_reports(db, year, t, items).await?,
-        None => Vec::new(),
-    };
-    let notices = load_notices(db, year).await?;
     Ok(YearData {
         year,
         generation,
         units,
-        reports,
-        notices,
-        template,
+        facts,
         names,
         parents,
-        items: items.map(<[String]>::to_vec).unwrap_or_default(),
     })
 }
 
@@ -676,7 +720,7 @@ async fn load_notices(db: &Db, year: i32) -> Result<Vec<NoticeRow>> {
 /// sample's).
 pub fn compiled(ind: &Indicator, data: &YearData) -> Result<CompiledIndicator> {
     let sample;
-    let t = match &data.template {
+    let t = match &data.facts.template {
         Some(t) => t,
         None => {
             sample = shanghui_core::template::sample();

@@ -114,15 +114,21 @@ impl IndicatorCache {
         items: &Option<Vec<String>>,
     ) -> Result<Arc<YearData>, AppError> {
         let generation = indicators::generation(db, year).await?;
-        let wanted = items.clone().unwrap_or_default();
-        if let Some(d) = self.lock().get(&year)
+        let kept = self.lock().get(&year).cloned();
+        if let Some(d) = &kept
             && d.generation == generation
-            && (items.is_some() && d.items == wanted)
+            && d.facts.answers(items.as_deref())
         {
             return Ok(d.clone());
         }
         let registry = self.registry(db, generation.registry).await?;
-        let d = Arc::new(indicators::load_year_with(db, &registry, year, items.as_deref()).await?);
+        // The year's reports and notices are read again only when its campaigns changed: after a
+        // registry change, the year is assembled again in memory from the kept facts.
+        let facts = match kept.map(|d| d.facts.clone()) {
+            Some(f) if f.campaigns == generation.campaigns && f.answers(items.as_deref()) => f,
+            _ => Arc::new(indicators::load_facts(db, year, items.as_deref()).await?),
+        };
+        let d = Arc::new(indicators::assemble(&registry, facts)?);
         let mut years = self.lock();
         if years.len() >= 16 {
             years.clear();
@@ -446,8 +452,12 @@ fn missing(
             (all.len(), rows.collect())
         }
         (Measure::Notices { .. }, _) => {
-            let orgs_of: HashMap<i64, i64> =
-                data.notices.iter().map(|n| (n.id, n.org_id)).collect();
+            let orgs_of: HashMap<i64, i64> = data
+                .facts
+                .notices
+                .iter()
+                .map(|n| (n.id, n.org_id))
+                .collect();
             let all = indicator::missing_notices(&ci, &u, node);
             let rows = all.iter().take(limit).map(|&id| {
                 let mut row = unit(orgs_of.get(&id).copied().unwrap_or_default());
@@ -800,7 +810,13 @@ pub async fn warm_up(state: AppState) {
     let result: Result<(), AppError> = async {
         let ys = years(&state).await?;
         if let Some(&year) = ys.last() {
-            load(&state, year).await?;
+            let l = load(&state, year).await?;
+            // Every indicator's figures for every federation, for the cards and the trend.
+            for y in (year - TREND_YEARS + 1)..=year {
+                for ind in &l.inds {
+                    l.figures(&state.indicators, ind, y, &[])?;
+                }
+            }
         }
         let campaigns =
             shanghui_store::campaigns::list(&state.db, &shanghui_core::Scope::all()).await?;

@@ -224,6 +224,22 @@ async fn dashboard_with_known_answers_drill_down_and_recount() {
             "{n}: the moved chamber counts where it was at the end of the year"
         );
 
+        // A registry change is counted at once (the kept year assembled again from the registry).
+        chamber(
+            &s,
+            t.gulou,
+            &[
+                (Field::Name, "鼓楼区花卉商会"),
+                (Field::Category, "行业"),
+                (Field::DivisionCode, "350102"),
+                (Field::PartyOrg, "是"),
+                (Field::PartyOrgForm, "党支部"),
+            ],
+        )
+        .await;
+        let g = get(&staff, &s.url(&href)).await;
+        assert_eq!(g.text("#card-party_org_rate .counts"), "3 / 5", "{n}");
+
         // Scope: 鼓楼区's staff cannot ask for 福州; a chamber's secretary has no dashboard.
         let gl = signed_in(&s, "gl_staff").await;
         let p = get(&gl, &s.url(&format!("/indicators?node={}", t.fuzhou))).await;
