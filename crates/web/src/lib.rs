@@ -135,6 +135,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/campaigns/{id}/review.xlsx"),
     ("GET", "/campaigns/{id}/stats"),
     ("GET", "/campaigns/{id}/stats.xlsx"),
+    ("GET", "/campaigns/{id}/stats.sav"),
     ("GET", "/indicators"),
     ("GET", "/indicators.xlsx"),
     ("GET", "/rules"),
@@ -308,6 +309,7 @@ pub fn app(state: AppState) -> Router {
         .route("/campaigns/{id}/review.xlsx", get(pages::analysis::export))
         .route("/campaigns/{id}/stats", get(pages::stats::page))
         .route("/campaigns/{id}/stats.xlsx", get(pages::stats::export))
+        .route("/campaigns/{id}/stats.sav", get(pages::stats::export_sav))
         .route("/indicators", get(pages::indicators::page))
         .route("/indicators.xlsx", get(pages::indicators::export))
         .route("/rules", get(pages::rules::list))

@@ -596,6 +596,8 @@ pub struct StatsPage {
     pub charts: Vec<Chart>,
     pub stacks: Vec<Stacked>,
     pub export_href: String,
+    /// The selected cases with every variable as an SPSS data file.
+    pub sav_href: String,
 }
 
 impl StatsPage {
@@ -742,6 +744,11 @@ pub async fn page(
             c.id,
             a.query_with_node(node.id, true)
         ),
+        sav_href: format!(
+            "/campaigns/{}/stats.sav?{}",
+            c.id,
+            a.query_with_node(node.id, true)
+        ),
         ask: a,
         lang,
     })
@@ -781,4 +788,40 @@ pub async fn export(
         &[("year", &c.year.to_string()), ("node", &node.record.name)],
     );
     Ok(download(XLSX, &name, "statistics.xlsx", bytes))
+}
+
+/// `GET /campaigns/{id}/stats.sav?…`: the selected cases (the node, the filters) with every
+/// variable as an SPSS system file: variable and value labels in UTF-8, measurement levels.
+pub async fn export_sav(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    ReaderLang(lang): ReaderLang,
+    ids: Ids,
+    Query(pairs): Query<Vec<(String, String)>>,
+) -> Result<Response, AppError> {
+    if !viewer.analyses() {
+        return Err(AppError::Forbidden);
+    }
+    let a = Ask::parse(pairs);
+    let c = campaigns::get(&state.db, &viewer.scope, ids.id).await?;
+    let node = super::campaigns::asked_node(&state, &viewer, &c, a.node.as_deref()).await?;
+    let data = state.stats.data(&state.db, &c, lang).await?;
+    let sel = a.selection(&node, lang).map_err(|m| {
+        AppError::Refused(vec![Msg::new("stats_page.export_failed").with("reason", m)])
+    })?;
+    let ds = data.select(&viewer.scope, &sel)?;
+    let bytes = tokio::task::spawn_blocking(move || shanghui_files::write_sav(&ds))
+        .await
+        .map_err(|e| AppError::Internal(e.to_string()))?
+        .map_err(|e| AppError::Internal(format!("{e:?}")))?;
+    let name = lang.tf(
+        "stats_page.sav_file",
+        &[("year", &c.year.to_string()), ("node", &node.record.name)],
+    );
+    Ok(download(
+        "application/x-spss-sav",
+        &name,
+        "statistics.sav",
+        bytes,
+    ))
 }

@@ -234,6 +234,26 @@ async fn procedures_filters_charts_and_the_workbook() {
             .expect("the row of 0");
         assert!(zero.contains(&Data::Float(2.0)), "{n}: {zero:?}");
 
+        // The selected cases as an SPSS data file: labels and values as on the page.
+        let p = get(&staff, &url("level=county")).await;
+        let resp = staff
+            .get(s.url(&p.attr("#sav-link", "href")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::OK, "{n}");
+        let bytes = resp.bytes().await.unwrap().to_vec();
+        let ds = shanghui_files::read_sav(&bytes, "x.sav").expect("a system file");
+        assert_eq!(ds.cases(), 3, "{n}: the county federation's chambers");
+        let (v, _) = ds.var("general_assembly").unwrap();
+        assert_eq!(v.label.as_deref(), Some(title), "{n}");
+        let (v, _) = ds.var("party_org").unwrap();
+        assert_eq!(
+            v.value_label(&shanghui_stats::Value::Num(1.0)),
+            Some("是"),
+            "{n}"
+        );
+
         // English: SPSS's own terms.
         get(&staff, &s.url("/lang/en")).await;
         let p = get(&staff, &url("proc=frequencies&v=general_assembly")).await;
