@@ -165,6 +165,18 @@ struct Case {
 /// Reads the campaign's submitted reports in `scope` as a [`CampaignData`]: one query for the
 /// reports with their units and conclusions, one for the federations' levels.
 pub async fn load(db: &Db, scope: &Scope, c: &Campaign, lang: Lang) -> Result<CampaignData> {
+    let index = divisions::load_index(db).await?;
+    load_with(db, scope, c, lang, &index).await
+}
+
+/// As [`load`], with the divisions already in memory (the server keeps them).
+pub async fn load_with(
+    db: &Db,
+    scope: &Scope,
+    c: &Campaign,
+    lang: Lang,
+    index: &DivisionIndex,
+) -> Result<CampaignData> {
     let t = templates::get(db, c.template_id).await?;
     let (lo, hi) = scope.range();
     type Row = (
@@ -207,8 +219,7 @@ pub async fn load(db: &Db, scope: &Scope, c: &Campaign, lang: Lang) -> Result<Ca
             },
         });
     }
-    let index = divisions::load_index(db).await?;
-    let data = build(&t, &cases, &index, lang);
+    let data = build(&t, &cases, index, lang);
     Ok(CampaignData {
         campaign_id: c.id,
         generation: c.generation,
@@ -365,8 +376,24 @@ fn build(t: &Template, cases: &[Case], index: &DivisionIndex, lang: Lang) -> Dat
                 .collect(),
         ),
     );
-    for item in &t.items {
-        let (var, col) = item_column(t, item, cases, lang);
+    // Each case's answers are walked once and dealt out by item (rather than looked up item by
+    // item in every case's map).
+    let position: HashMap<&str, usize> = t
+        .items
+        .iter()
+        .enumerate()
+        .map(|(i, item)| (item.code.as_str(), i))
+        .collect();
+    let mut by_item: Vec<Vec<Option<&Answer>>> = vec![vec![None; cases.len()]; t.items.len()];
+    for (k, case) in cases.iter().enumerate() {
+        for (code, answer) in &case.answers {
+            if let Some(&i) = position.get(code.as_str()) {
+                by_item[i][k] = Some(answer);
+            }
+        }
+    }
+    for (item, answers) in t.items.iter().zip(&by_item) {
+        let (var, col) = item_column(t, item, answers, lang);
         ds.push(var, col);
     }
     ds
@@ -375,17 +402,16 @@ fn build(t: &Template, cases: &[Case], index: &DivisionIndex, lang: Lang) -> Dat
 /// One template item as a variable: numbers as scale, yes/no as 1/0 with 是/否, a choice as its
 /// position in the list with the labels, text and dates as strings; a multiple choice as the
 /// codes joined (text).
-fn item_column(
+fn item_column<'a>(
     t: &Template,
     item: &shanghui_core::template::Item,
-    rows: &[Case],
+    rows: &[Option<&'a Answer>],
     lang: Lang,
 ) -> (Variable, Column) {
     let label = item.label(lang).to_string();
-    fn answer<'c>(u: &'c Case, code: &str) -> Option<&'c Answer> {
-        u.answers.get(code)
+    fn get<'a>(u: &Option<&'a Answer>) -> Option<&'a Answer> {
+        *u
     }
-    let get = |u| answer(u, &item.code);
     match &item.ty {
         ItemType::Integer | ItemType::Decimal => {
             let mut v = Variable::numeric(&item.code);

@@ -821,7 +821,10 @@ pub async fn warm_up(state: AppState) {
         let campaigns =
             shanghui_store::campaigns::list(&state.db, &shanghui_core::Scope::all()).await?;
         if let Some(c) = campaigns.iter().max_by_key(|c| (c.year, c.id)) {
-            state.stats.data(&state.db, c, Lang::ZhCn).await?;
+            state
+                .stats
+                .data(&state.db, &state.divisions, c, Lang::ZhCn)
+                .await?;
         }
         Ok(())
     }

@@ -53,6 +53,7 @@ impl StatsCache {
     pub async fn data(
         &self,
         db: &Db,
+        divisions: &shanghui_core::DivisionIndex,
         c: &Campaign,
         lang: Lang,
     ) -> Result<Arc<CampaignData>, AppError> {
@@ -63,7 +64,7 @@ impl StatsCache {
             return Ok(d.clone());
         }
         let subtree = Scope::subtree(campaign_path(c)?);
-        let d = Arc::new(statdata::load(db, &subtree, c, lang).await?);
+        let d = Arc::new(statdata::load_with(db, &subtree, c, lang, divisions).await?);
         let mut entries = self.lock();
         if entries.len() >= MAX_KEPT && !entries.contains_key(&key) {
             entries.clear();
@@ -633,7 +634,10 @@ async fn selected(
     a: &Ask,
     lang: Lang,
 ) -> Result<(Arc<CampaignData>, Result<Dataset, String>), AppError> {
-    let data = state.stats.data(&state.db, c, lang).await?;
+    let data = state
+        .stats
+        .data(&state.db, &state.divisions, c, lang)
+        .await?;
     let sel = match a.selection(node, lang) {
         Ok(s) => s,
         Err(m) => return Ok((data, Err(m))),
@@ -805,7 +809,10 @@ pub async fn export_sav(
     let a = Ask::parse(pairs);
     let c = campaigns::get(&state.db, &viewer.scope, ids.id).await?;
     let node = super::campaigns::asked_node(&state, &viewer, &c, a.node.as_deref()).await?;
-    let data = state.stats.data(&state.db, &c, lang).await?;
+    let data = state
+        .stats
+        .data(&state.db, &state.divisions, &c, lang)
+        .await?;
     let sel = a.selection(&node, lang).map_err(|m| {
         AppError::Refused(vec![Msg::new("stats_page.export_failed").with("reason", m)])
     })?;
