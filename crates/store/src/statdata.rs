@@ -402,10 +402,10 @@ fn build(t: &Template, cases: &[Case], index: &DivisionIndex, lang: Lang) -> Dat
 /// One template item as a variable: numbers as scale, yes/no as 1/0 with 是/否, a choice as its
 /// position in the list with the labels, text and dates as strings; a multiple choice as the
 /// codes joined (text).
-fn item_column<'a>(
+fn item_column(
     t: &Template,
     item: &shanghui_core::template::Item,
-    rows: &[Option<&'a Answer>],
+    rows: &[Option<&Answer>],
     lang: Lang,
 ) -> (Variable, Column) {
     let label = item.label(lang).to_string();
