@@ -1091,21 +1091,43 @@ pub async fn page(
     Ok(page)
 }
 
-/// The page again with what was refused: 422, or 409 after a conflict.
-#[allow(clippy::too_many_arguments)]
-async fn again(
-    state: &AppState,
-    viewer: &Viewer,
+/// What showing a notice's page again after a refused form needs (one per request).
+struct Shown<'a> {
+    state: &'a AppState,
+    viewer: &'a Viewer,
     lang: Lang,
-    csrf: &Token,
-    scope: &Scope,
+    csrf: &'a Token,
+    scope: &'a Scope,
     id: i64,
-    status: StatusCode,
-    out: Outcome,
-) -> Result<Response, AppError> {
-    let v = rectify::get(&state.db, scope, id).await?;
-    let page = render(state, viewer, lang, csrf, scope, v, out).await?;
-    Ok((status, page).into_response())
+}
+
+impl Shown<'_> {
+    /// The page again, with what the form left to show.
+    async fn show(&self, status: StatusCode, out: Outcome) -> Result<Response, AppError> {
+        let v = rectify::get(&self.state.db, self.scope, self.id).await?;
+        let page = render(
+            self.state,
+            self.viewer,
+            self.lang,
+            self.csrf,
+            self.scope,
+            v,
+            out,
+        )
+        .await?;
+        Ok((status, page).into_response())
+    }
+
+    /// The page again with what was refused (422).
+    async fn refused(&self, out: Outcome) -> Result<Response, AppError> {
+        self.show(StatusCode::UNPROCESSABLE_ENTITY, out).await
+    }
+
+    /// The page again after someone else acted first (409), saying who.
+    async fn conflict(&self, v: &NoticeView, mut out: Outcome) -> Result<Response, AppError> {
+        out.general = vec![conflict_message(v, self.lang)];
+        self.show(StatusCode::CONFLICT, out).await
+    }
 }
 
 fn back(id: i64, query: &str, anchor: &str) -> Response {
@@ -1210,6 +1232,14 @@ pub async fn respond(
 ) -> Result<Response, AppError> {
     viewer.require(Permission::FillReports)?;
     let (scope, v) = open_notice(&state, &viewer, ids.id).await?;
+    let form = Shown {
+        state: &state,
+        viewer: &viewer,
+        lang,
+        csrf: &csrf,
+        scope: &scope,
+        id: ids.id,
+    };
     let a = read_answer(mp).await?;
     check(&csrf, a.token.as_deref())?;
     let version = version_of(a.version.as_deref())?;
@@ -1224,19 +1254,7 @@ pub async fn respond(
         ..Outcome::default()
     };
     if version != v.notice.version {
-        let mut out = refuse(Vec::new());
-        out.general = vec![conflict_message(&v, lang)];
-        return again(
-            &state,
-            &viewer,
-            lang,
-            &csrf,
-            &scope,
-            ids.id,
-            StatusCode::CONFLICT,
-            out,
-        )
-        .await;
+        return form.conflict(&v, refuse(Vec::new())).await;
     }
     // Every problem at once: the text, and each file by name.
     let mut errors = Vec::new();
@@ -1261,17 +1279,7 @@ pub async fn respond(
         if !a.files.is_empty() || !a.too_large.is_empty() {
             errors.push(lang.t("notice_page.files_again").to_string());
         }
-        return again(
-            &state,
-            &viewer,
-            lang,
-            &csrf,
-            &scope,
-            ids.id,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            refuse(errors),
-        )
-        .await;
+        return form.refused(refuse(errors)).await;
     }
     let result = rectify::respond(
         &state.db,
@@ -1293,37 +1301,13 @@ pub async fn respond(
             }
             Ok(back(ids.id, &q, &format!("#item-{}", item + 1)))
         }
-        Err(StoreError::Conflict) => {
-            let mut out = refuse(Vec::new());
-            out.general = vec![conflict_message(&v, lang)];
-            again(
-                &state,
-                &viewer,
-                lang,
-                &csrf,
-                &scope,
-                ids.id,
-                StatusCode::CONFLICT,
-                out,
-            )
-            .await
-        }
+        Err(StoreError::Conflict) => form.conflict(&v, refuse(Vec::new())).await,
         Err(e) => {
             let mut errors = store_messages(e, lang)?;
             if !a.files.is_empty() {
                 errors.push(lang.t("notice_page.files_again").to_string());
             }
-            again(
-                &state,
-                &viewer,
-                lang,
-                &csrf,
-                &scope,
-                ids.id,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                refuse(errors),
-            )
-            .await
+            form.refused(refuse(errors)).await
         }
     }
 }
@@ -1333,30 +1317,6 @@ pub struct VersionOnly {
     #[serde(rename = "_csrf")]
     token: Option<String>,
     version: Option<String>,
-}
-
-/// The page again after a conflict (409).
-async fn conflict(
-    state: &AppState,
-    viewer: &Viewer,
-    lang: Lang,
-    csrf: &Token,
-    scope: &Scope,
-    v: &NoticeView,
-    mut out: Outcome,
-) -> Result<Response, AppError> {
-    out.general = vec![conflict_message(v, lang)];
-    again(
-        state,
-        viewer,
-        lang,
-        csrf,
-        scope,
-        v.notice.notice_id,
-        StatusCode::CONFLICT,
-        out,
-    )
-    .await
 }
 
 /// `POST /notices/{id}/submit`: the chamber hands in its response (every open item answered).
@@ -1370,32 +1330,28 @@ pub async fn submit(
 ) -> Result<Response, AppError> {
     viewer.require(Permission::FillReports)?;
     let (scope, v) = open_notice(&state, &viewer, ids.id).await?;
+    let form = Shown {
+        state: &state,
+        viewer: &viewer,
+        lang,
+        csrf: &csrf,
+        scope: &scope,
+        id: ids.id,
+    };
     check(&csrf, f.token.as_deref())?;
     let version = version_of(f.version.as_deref())?;
     if version != v.notice.version {
-        return conflict(&state, &viewer, lang, &csrf, &scope, &v, Outcome::default()).await;
+        return form.conflict(&v, Outcome::default()).await;
     }
     match rectify::submit_response(&state.db, &scope, ids.id, &viewer.actor).await {
         Ok(()) => Ok(back(ids.id, "done=submitted", "")),
-        Err(StoreError::Conflict) => {
-            conflict(&state, &viewer, lang, &csrf, &scope, &v, Outcome::default()).await
-        }
+        Err(StoreError::Conflict) => form.conflict(&v, Outcome::default()).await,
         Err(e) => {
             let out = Outcome {
                 submit: store_messages(e, lang)?,
                 ..Outcome::default()
             };
-            again(
-                &state,
-                &viewer,
-                lang,
-                &csrf,
-                &scope,
-                ids.id,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                out,
-            )
-            .await
+            form.refused(out).await
         }
     }
 }
@@ -1422,6 +1378,14 @@ pub async fn verify(
 ) -> Result<Response, AppError> {
     viewer.require(Permission::Review)?;
     let (scope, v) = open_notice(&state, &viewer, ids.id).await?;
+    let form = Shown {
+        state: &state,
+        viewer: &viewer,
+        lang,
+        csrf: &csrf,
+        scope: &scope,
+        id: ids.id,
+    };
     check(&csrf, f.token.as_deref())?;
     let version = version_of(f.version.as_deref())?;
     let item: usize = f
@@ -1441,21 +1405,11 @@ pub async fn verify(
         ..Outcome::default()
     };
     if version != v.notice.version {
-        return conflict(&state, &viewer, lang, &csrf, &scope, &v, refuse(Vec::new())).await;
+        return form.conflict(&v, refuse(Vec::new())).await;
     }
     if !accept && value::trim(&reason).is_empty() {
         let out = refuse(vec![lang.t("notice_page.reason_required").to_string()]);
-        return again(
-            &state,
-            &viewer,
-            lang,
-            &csrf,
-            &scope,
-            ids.id,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            out,
-        )
-        .await;
+        return form.refused(out).await;
     }
     let given = (!value::trim(&reason).is_empty()).then_some(reason.as_str());
     match rectify::verify(
@@ -1486,22 +1440,10 @@ pub async fn verify(
                 &format!("#item-{}", item + 1),
             ))
         }
-        Err(StoreError::Conflict) => {
-            conflict(&state, &viewer, lang, &csrf, &scope, &v, refuse(Vec::new())).await
-        }
+        Err(StoreError::Conflict) => form.conflict(&v, refuse(Vec::new())).await,
         Err(e) => {
             let out = refuse(store_messages(e, lang)?);
-            again(
-                &state,
-                &viewer,
-                lang,
-                &csrf,
-                &scope,
-                ids.id,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                out,
-            )
-            .await
+            form.refused(out).await
         }
     }
 }
@@ -1526,6 +1468,14 @@ pub async fn extend(
 ) -> Result<Response, AppError> {
     viewer.require(Permission::Review)?;
     let (scope, v) = open_notice(&state, &viewer, ids.id).await?;
+    let form = Shown {
+        state: &state,
+        viewer: &viewer,
+        lang,
+        csrf: &csrf,
+        scope: &scope,
+        id: ids.id,
+    };
     check(&csrf, f.token.as_deref())?;
     let version = version_of(f.version.as_deref())?;
     let deadline_text = f.deadline.clone().unwrap_or_default().trim().to_string();
@@ -1535,7 +1485,7 @@ pub async fn extend(
         ..Outcome::default()
     };
     if version != v.notice.version {
-        return conflict(&state, &viewer, lang, &csrf, &scope, &v, refuse(Vec::new())).await;
+        return form.conflict(&v, refuse(Vec::new())).await;
     }
     let mut errors = Vec::new();
     let deadline = value::parse_date(&deadline_text);
@@ -1555,37 +1505,15 @@ pub async fn extend(
             rectify::extend(&state.db, &scope, ids.id, d, &reason, &viewer.actor).await
         }
         _ => {
-            return again(
-                &state,
-                &viewer,
-                lang,
-                &csrf,
-                &scope,
-                ids.id,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                refuse(errors),
-            )
-            .await;
+            return form.refused(refuse(errors)).await;
         }
     };
     match result {
         Ok(()) => Ok(back(ids.id, "done=extended", "")),
-        Err(StoreError::Conflict) => {
-            conflict(&state, &viewer, lang, &csrf, &scope, &v, refuse(Vec::new())).await
-        }
+        Err(StoreError::Conflict) => form.conflict(&v, refuse(Vec::new())).await,
         Err(e) => {
             let out = refuse(store_messages(e, lang)?);
-            again(
-                &state,
-                &viewer,
-                lang,
-                &csrf,
-                &scope,
-                ids.id,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                out,
-            )
-            .await
+            form.refused(out).await
         }
     }
 }
