@@ -197,6 +197,27 @@ async fn dashboard_with_known_answers_drill_down_and_recount() {
         );
         let _ = street;
 
+        // A growth indicator: a value against last year, no list of who misses.
+        let gr = get(
+            &staff,
+            &s.url(&format!(
+                "/indicators?node={}&year={REPORT_YEAR}&code=chamber_growth",
+                t.gulou
+            )),
+        )
+        .await;
+        assert_eq!(gr.status, StatusCode::OK, "{n}");
+        assert_eq!(
+            gr.text("#missing-note"),
+            "增长率指标没有未达到名单。",
+            "{n}"
+        );
+        // An unknown indicator or year is not found.
+        let bad = get(&staff, &s.url("/indicators?code=no_such_indicator")).await;
+        assert_eq!(bad.status, StatusCode::NOT_FOUND, "{n}");
+        let bad = get(&staff, &s.url("/indicators?year=abc")).await;
+        assert_eq!(bad.status, StatusCode::NOT_FOUND, "{n}");
+
         // The export recounts: denominator − missing = numerator.
         let x = staff
             .get(s.url(&g.attr("#export-link", "href")))

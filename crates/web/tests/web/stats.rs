@@ -163,6 +163,51 @@ async fn procedures_filters_charts_and_the_workbook() {
         .await;
         assert!(p.has("#chart-means-1"), "{n}: {}", p.body);
 
+        // The other procedures, each with its SPSS tables in Chinese.
+        for (q, caption) in [
+            (
+                "proc=correlations&v=general_assembly&v=council_meetings&method=spearman",
+                "相关性（斯皮尔曼 Rho）",
+            ),
+            (
+                "proc=ttest&v=general_assembly&by=org_category&g1=1&g2=2",
+                "独立样本检验",
+            ),
+            (
+                "proc=ttest&v=general_assembly&testval=1",
+                "单样本检验（检验值 = 1）",
+            ),
+            (
+                "proc=paired&v=general_assembly&v=council_meetings",
+                "配对样本检验",
+            ),
+            ("proc=oneway&v=general_assembly&by=org_category", "方差分析"),
+            (
+                "proc=reliability&v=general_assembly&v=council_meetings&v=political_study",
+                "可靠性统计",
+            ),
+        ] {
+            let p = get(&staff, &url(q)).await;
+            assert_eq!(p.status, StatusCode::OK, "{n}: {q}");
+            assert!(
+                !p.has("#stats-error"),
+                "{n}: {q}: {}",
+                p.text("#stats-error")
+            );
+            let captions = p.texts("#results caption");
+            assert!(
+                captions.iter().any(|c| c == caption),
+                "{n}: {q}: {captions:?}"
+            );
+        }
+        // A group value that is not a number, for a numeric grouping variable.
+        let p = get(
+            &staff,
+            &url("proc=ttest&v=general_assembly&by=org_category&g1=一&g2=2"),
+        )
+        .await;
+        assert_eq!(p.text("#stats-error"), "“一”不是数字。", "{n}");
+
         // Filters: level (county federation's chambers), region (台江区), conclusion, category.
         let count = |p: &Page| p.text("#cases");
         for (q, cases) in [
