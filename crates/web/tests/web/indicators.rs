@@ -29,6 +29,54 @@ pub(crate) async fn chamber(s: &Server, parent: i64, fields: &[(Field, &str)]) -
     .id
 }
 
+/// A street chamber on 鼓东街道 (350102001) with a party organisation.
+pub(crate) async fn street_chamber(s: &Server, parent: i64) -> i64 {
+    chamber(
+        s,
+        parent,
+        &[
+            (Field::Name, "鼓东街道商会"),
+            (Field::Category, "街道"),
+            (Field::DivisionCode, "350102001"),
+            (Field::PartyOrg, "是"),
+            (Field::PartyOrgForm, "党支部"),
+        ],
+    )
+    .await
+}
+
+/// 鼓楼区电子商会: an industry chamber without a party organisation.
+pub(crate) async fn chamber_without_party(s: &Server, parent: i64) -> i64 {
+    chamber(
+        s,
+        parent,
+        &[
+            (Field::Name, "鼓楼区电子商会"),
+            (Field::Category, "行业"),
+            (Field::DivisionCode, "350102"),
+            (Field::PartyOrg, "否"),
+            (Field::PartyOrgReason, "党员人数不足"),
+        ],
+    )
+    .await
+}
+
+/// An industry chamber of 鼓楼区 with a party organisation.
+pub(crate) async fn chamber_with_party(s: &Server, parent: i64, name: &str) -> i64 {
+    chamber(
+        s,
+        parent,
+        &[
+            (Field::Name, name),
+            (Field::Category, "行业"),
+            (Field::DivisionCode, "350102"),
+            (Field::PartyOrg, "是"),
+            (Field::PartyOrgForm, "党支部"),
+        ],
+    )
+    .await
+}
+
 fn day(y: i32, m: u32, d: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(y, m, d).unwrap()
 }
@@ -44,30 +92,8 @@ async fn dashboard_with_known_answers_drill_down_and_recount() {
         // 鼓楼区 (350102, ten streets): 鼓楼区餐饮商会 (seeded, party organisation unknown), a
         // street chamber with one, an industry chamber without, a street chamber dissolved
         // during the year, and one that moved to 福州 after the year.
-        let street = chamber(
-            &s,
-            t.gulou,
-            &[
-                (Field::Name, "鼓东街道商会"),
-                (Field::Category, "街道"),
-                (Field::DivisionCode, "350102001"),
-                (Field::PartyOrg, "是"),
-                (Field::PartyOrgForm, "党支部"),
-            ],
-        )
-        .await;
-        let without = chamber(
-            &s,
-            t.gulou,
-            &[
-                (Field::Name, "鼓楼区电子商会"),
-                (Field::Category, "行业"),
-                (Field::DivisionCode, "350102"),
-                (Field::PartyOrg, "否"),
-                (Field::PartyOrgReason, "党员人数不足"),
-            ],
-        )
-        .await;
+        let street = street_chamber(&s, t.gulou).await;
+        let without = chamber_without_party(&s, t.gulou).await;
         let gone = chamber(
             &s,
             t.gulou,
@@ -83,18 +109,7 @@ async fn dashboard_with_known_answers_drill_down_and_recount() {
         registry::dissolve(&s.db, &all, gone, day(2024, 6, 1), &a)
             .await
             .unwrap();
-        let moved = chamber(
-            &s,
-            t.gulou,
-            &[
-                (Field::Name, "鼓楼区茶业商会"),
-                (Field::Category, "行业"),
-                (Field::DivisionCode, "350102"),
-                (Field::PartyOrg, "是"),
-                (Field::PartyOrgForm, "党支部"),
-            ],
-        )
-        .await;
+        let moved = chamber_with_party(&s, t.gulou, "鼓楼区茶业商会").await;
         registry::move_to(&s.db, &all, moved, t.fuzhou, day(2025, 3, 1), &a)
             .await
             .unwrap();
@@ -246,18 +261,7 @@ async fn dashboard_with_known_answers_drill_down_and_recount() {
         );
 
         // A registry change is counted at once (the kept year assembled again from the registry).
-        chamber(
-            &s,
-            t.gulou,
-            &[
-                (Field::Name, "鼓楼区花卉商会"),
-                (Field::Category, "行业"),
-                (Field::DivisionCode, "350102"),
-                (Field::PartyOrg, "是"),
-                (Field::PartyOrgForm, "党支部"),
-            ],
-        )
-        .await;
+        chamber_with_party(&s, t.gulou, "鼓楼区花卉商会").await;
         let g = get(&staff, &s.url(&href)).await;
         assert_eq!(g.text("#card-party_org_rate .counts"), "3 / 5", "{n}");
 

@@ -10,10 +10,10 @@
 use std::time::Duration;
 
 use fantoccini::{Client, Locator};
-use shanghui_core::{DivisionIndex, DivisionLevel, Field};
+use shanghui_core::{DivisionIndex, DivisionLevel};
 
 use crate::browser::{browser_available, fill, start_driver, text, wait_heading};
-use crate::indicators::chamber;
+use crate::indicators::{chamber_with_party, chamber_without_party, street_chamber};
 use crate::support::{ADMIN, PASSWORD, REPORT_YEAR, Server, seed_campaigns, seed_world};
 
 async fn click(b: &Client, css: &str) {
@@ -111,42 +111,9 @@ async fn indicators_drill_down_in_chromium() {
     // party organisation unknown) is below 厦门. The whole country: 2 of 5 chambers.
     let w = seed_world(&s.db).await;
     let t = w.t;
-    chamber(
-        &s,
-        t.gulou,
-        &[
-            (Field::Name, "鼓东街道商会"),
-            (Field::Category, "街道"),
-            (Field::DivisionCode, "350102001"),
-            (Field::PartyOrg, "是"),
-            (Field::PartyOrgForm, "党支部"),
-        ],
-    )
-    .await;
-    let without = chamber(
-        &s,
-        t.gulou,
-        &[
-            (Field::Name, "鼓楼区电子商会"),
-            (Field::Category, "行业"),
-            (Field::DivisionCode, "350102"),
-            (Field::PartyOrg, "否"),
-            (Field::PartyOrgReason, "党员人数不足"),
-        ],
-    )
-    .await;
-    chamber(
-        &s,
-        t.gulou,
-        &[
-            (Field::Name, "鼓楼区茶业商会"),
-            (Field::Category, "行业"),
-            (Field::DivisionCode, "350102"),
-            (Field::PartyOrg, "是"),
-            (Field::PartyOrgForm, "党支部"),
-        ],
-    )
-    .await;
+    street_chamber(&s, t.gulou).await;
+    let without = chamber_without_party(&s, t.gulou).await;
+    chamber_with_party(&s, t.gulou, "鼓楼区茶业商会").await;
     seed_campaigns(&s.db, &w).await;
     // 鼓楼区's official streets: one (350102001) has a street chamber.
     let streets = DivisionIndex::shipped()
