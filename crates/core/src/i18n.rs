@@ -34,6 +34,7 @@ const ZH: &[&str] = &[
     include_str!("../i18n/zh-CN.stats-web.txt"),
     include_str!("../i18n/zh-CN.indicator-dash.txt"),
     include_str!("../i18n/zh-CN.indicator-web.txt"),
+    include_str!("../i18n/zh-CN.writeup.txt"),
 ];
 const EN: &[&str] = &[
     include_str!("../i18n/en.txt"),
@@ -52,6 +53,7 @@ const EN: &[&str] = &[
     include_str!("../i18n/en.stats-web.txt"),
     include_str!("../i18n/en.indicator-dash.txt"),
     include_str!("../i18n/en.indicator-web.txt"),
+    include_str!("../i18n/en.writeup.txt"),
 ];
 
 static CATALOGUES: LazyLock<[HashMap<&'static str, &'static str>; 2]> =
