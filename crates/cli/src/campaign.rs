@@ -93,6 +93,20 @@ pub enum ReportAction {
         campaign: i64,
         org: i64,
     },
+    /// Write the data-analysis report (数据分析报告) of a node and year as Word, PDF and HTML.
+    Build {
+        /// The unit: its ID, or the division code of a federation (default: the national root).
+        #[arg(long)]
+        node: Option<String>,
+        #[arg(long)]
+        year: i32,
+        /// Comma-separated: docx, pdf, html.
+        #[arg(long, default_value = "docx,pdf,html")]
+        format: String,
+        /// The folder to write into (default: the current one).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
 }
 
 fn date_arg(
@@ -228,6 +242,12 @@ pub async fn report(db: &Db, action: ReportAction, lang: Lang) -> Result<ExitCod
     let all = Scope::all();
     match action {
         ReportAction::Import { campaign, file } => import(db, campaign, &file, lang).await,
+        ReportAction::Build {
+            node,
+            year,
+            format,
+            out,
+        } => crate::writeup::build(db, node.as_deref(), year, &format, out, lang).await,
         ReportAction::Export {
             campaign,
             out,

@@ -25,6 +25,7 @@ mod review;
 mod stats;
 mod template;
 mod user;
+mod writeup;
 
 use std::net::SocketAddr;
 use std::process::ExitCode;

@@ -4,6 +4,8 @@ use assert_cmd::Command;
 
 #[path = "cli/indicator.rs"]
 mod indicator;
+#[path = "cli/writeup.rs"]
+mod writeup;
 
 fn shanghui(db: &str) -> Command {
     let mut c = Command::cargo_bin("shanghui").unwrap();

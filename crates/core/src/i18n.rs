@@ -35,6 +35,7 @@ const ZH: &[&str] = &[
     include_str!("../i18n/zh-CN.indicator-dash.txt"),
     include_str!("../i18n/zh-CN.indicator-web.txt"),
     include_str!("../i18n/zh-CN.writeup.txt"),
+    include_str!("../i18n/zh-CN.writeup-web.txt"),
 ];
 const EN: &[&str] = &[
     include_str!("../i18n/en.txt"),
@@ -54,6 +55,7 @@ const EN: &[&str] = &[
     include_str!("../i18n/en.indicator-dash.txt"),
     include_str!("../i18n/en.indicator-web.txt"),
     include_str!("../i18n/en.writeup.txt"),
+    include_str!("../i18n/en.writeup-web.txt"),
 ];
 
 static CATALOGUES: LazyLock<[HashMap<&'static str, &'static str>; 2]> =

@@ -75,6 +75,28 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 ind.value(r[0]).map(|v| (v * 10.0).round() / 10.0)
             );
         }
+        // What the first dashboard view after a registry change costs once the registry is
+        // current: the year assembled again from its kept facts, and each indicator's table for
+        // every federation and branch (what the dashboard keeps).
+        let t = Instant::now();
+        let again = indicators::assemble(&registry, data.facts.clone())?;
+        let assemble_ms = t.elapsed().as_secs_f64() * 1e3;
+        let all_nodes: Vec<i64> = again
+            .units
+            .iter()
+            .filter(|u| u.facts.kind != Some(shanghui_core::OrgKind::Chamber))
+            .map(|u| u.id)
+            .collect();
+        let t = Instant::now();
+        for ind in &inds {
+            let ci = indicators::compiled(ind, &again)?;
+            indicators::fractions(&ci, &again, Some(&last), &lists, &all_nodes);
+        }
+        println!(
+            "  assemble {year}: {assemble_ms:.1} ms; every indicator for all {} federations and branches: {:.1} ms",
+            all_nodes.len(),
+            t.elapsed().as_secs_f64() * 1e3
+        );
     }
     Ok(())
 }

@@ -23,6 +23,7 @@ pub mod rulesets;
 pub mod statdata;
 pub mod templates;
 pub mod testing;
+pub mod writeup_templates;
 
 use std::str::FromStr;
 use std::time::Duration;

@@ -341,6 +341,23 @@ pub async fn search(db: &Db, scope: &Scope, q: &str, limit: i64) -> Result<Vec<O
     convert(rows)
 }
 
+/// The federation of a division (by its 6- or 12-digit code) in scope: how staff name a county
+/// or province on the command line.
+pub async fn federation_of_division(
+    db: &Db,
+    scope: &Scope,
+    code: &str,
+) -> Result<Option<Organization>> {
+    let (lo, hi) = scope.range();
+    let sql = format!(
+        "select {COLUMNS} from organization where path >= $1 and path < $2 \
+         and kind = 'federation' and division_code = $3 order by path limit 1"
+    );
+    let rows: Vec<OrgRow> = with_db!(db, p => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
+        .bind(&lo).bind(&hi).bind(code.trim()).fetch_all(p).await)?;
+    Ok(convert(rows)?.into_iter().next())
+}
+
 /// What to list.
 #[derive(Debug, Clone, Default)]
 pub struct Filter {

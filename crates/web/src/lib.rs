@@ -49,6 +49,8 @@ pub struct AppState {
     pub stats: Arc<pages::stats::StatsCache>,
     /// Years of coverage indicators, kept while the registry and their campaigns are unchanged.
     pub indicators: Arc<pages::indicators::IndicatorCache>,
+    /// Data-analysis reports being made or made, with their files, kept in memory for a while.
+    pub writeup: Arc<pages::writeup::WriteupJobs>,
 }
 
 impl AppState {
@@ -63,6 +65,7 @@ impl AppState {
             rectify: Arc::default(),
             stats: Arc::default(),
             indicators: Arc::default(),
+            writeup: Arc::default(),
         })
     }
 }
@@ -166,6 +169,16 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/notices/{id}/verify"),
     ("POST", "/notices/{id}/extend"),
     ("GET", "/notices/{id}/evidence/{file}"),
+    ("GET", "/writeup"),
+    ("POST", "/writeup"),
+    ("GET", "/writeup/jobs/{job}"),
+    ("GET", "/writeup/jobs/{job}/file/{ext}"),
+    ("GET", "/writeup/jobs/{job}/view"),
+    ("GET", "/static/writeup.css"),
+    ("GET", "/writeup/templates"),
+    ("GET", "/writeup/templates/edit"),
+    ("POST", "/writeup/templates/edit"),
+    ("POST", "/writeup/templates/reset"),
 ];
 
 /// The whole application as a router, for `serve` and for tests.
@@ -365,6 +378,23 @@ pub fn app(state: AppState) -> Router {
         .route(
             "/notices/{id}/evidence/{file}",
             get(pages::rectify::evidence),
+        )
+        .route(
+            "/writeup",
+            get(pages::writeup::page).post(pages::writeup::start),
+        )
+        .route("/writeup/jobs/{job}", get(pages::writeup::job_page))
+        .route("/writeup/jobs/{job}/file/{ext}", get(pages::writeup::file))
+        .route("/writeup/jobs/{job}/view", get(pages::writeup::view))
+        .route("/static/writeup.css", get(pages::writeup::stylesheet))
+        .route("/writeup/templates", get(pages::writeup::templates))
+        .route(
+            "/writeup/templates/edit",
+            get(pages::writeup::template_edit).post(pages::writeup::template_save),
+        )
+        .route(
+            "/writeup/templates/reset",
+            post(pages::writeup::template_reset),
         )
         .fallback(pages::not_found)
         .with_state(state)

@@ -10,7 +10,8 @@
 //! analysis; review_browser.rs in Chromium) and the rectification pages (rectify.rs: notices,
 //! answers with evidence, verification over rounds, overdue notices, the figures;
 //! rectify_browser.rs in Chromium) and the statistics page (stats.rs, and stats_browser.rs in
-//! Chromium) have modules of their own.
+//! Chromium) and the data-analysis report (writeup.rs: jobs, files, narrative templates) have
+//! modules of their own.
 
 #[path = "web/access.rs"]
 mod access;
@@ -44,6 +45,8 @@ mod stats;
 mod stats_browser;
 #[path = "web/support.rs"]
 mod support;
+#[path = "web/writeup.rs"]
+mod writeup;
 
 use std::collections::BTreeSet;
 

@@ -53,7 +53,10 @@ pub struct Document {
 #[derive(Debug, Clone, Serialize)]
 pub enum Block {
     /// A numbered section heading: level 1 (一、), 2 or 3. Listed in the table of contents.
-    Heading { level: u8, text: String },
+    Heading {
+        level: u8,
+        text: String,
+    },
     /// A paragraph of plain text (no markup: renderers escape it).
     Paragraph(String),
     /// A bulleted list, e.g. the recommendations.

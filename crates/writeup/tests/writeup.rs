@@ -13,5 +13,7 @@ mod charts;
 mod docx;
 #[path = "writeup/html.rs"]
 mod html;
+#[path = "writeup/narrative.rs"]
+mod narrative;
 #[path = "writeup/pdf.rs"]
 mod pdf;

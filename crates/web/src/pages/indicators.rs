@@ -834,3 +834,53 @@ pub async fn warm_up(state: AppState) {
         Err(e) => tracing::warn!(error = %e, "warming up the pages failed"),
     }
 }
+
+// -------------------------------------------------------------------------------------------------
+// The data-analysis report (pages::writeup) reads the same node, years and kept data as this page,
+// so a report made right after looking at the dashboard states the same figures without reading
+// the registry again.
+
+/// The node the report pages show: asked for (in the viewer's scope), else the scope's root.
+pub(crate) async fn report_node(
+    state: &AppState,
+    viewer: &Viewer,
+    asked: Option<&str>,
+) -> Result<Organization, AppError> {
+    node(state, viewer, asked).await
+}
+
+/// The years the report form offers: the dashboard's.
+pub(crate) async fn report_years_offered(state: &AppState) -> Result<Vec<i32>, AppError> {
+    years(state).await
+}
+
+/// `year`, the year before and the one before that (last year's growth indicators) from the
+/// dashboard's cache, as the report's coverage section reads them.
+pub(crate) async fn report_years(
+    state: &AppState,
+    year: i32,
+) -> Result<shanghui_writeup::facts::Years, AppError> {
+    let inds = indicators::all(&state.db).await?;
+    let refs: Vec<&Indicator> = inds.iter().collect();
+    let items = indicators::summed_items(&refs);
+    let cache = &state.indicators;
+    // Read the registry once before the three years, or each would read it for itself.
+    cache
+        .registry(
+            &state.db,
+            indicators::generation(&state.db, year).await?.registry,
+        )
+        .await?;
+    let (now, last, before) = tokio::try_join!(
+        cache.year(&state.db, year, &items),
+        cache.year(&state.db, year - 1, &items),
+        cache.year(&state.db, year - 2, &items),
+    )?;
+    Ok(shanghui_writeup::facts::Years {
+        now,
+        last: Some(last),
+        before: Some(before),
+        lists: cache.lists(state),
+        stats: None,
+    })
+}

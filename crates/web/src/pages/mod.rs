@@ -22,6 +22,7 @@ pub mod transfer;
 pub mod tree;
 pub mod upload;
 pub mod users;
+pub mod writeup;
 
 use axum::extract::FromRequestParts;
 use axum::http::header::CONTENT_TYPE;
