@@ -124,13 +124,11 @@ fn the_report_states_the_figures_of_the_pages_in_every_format() {
             .output()
             .unwrap(),
     );
-    let value: f64 = computed
-        .lines()
-        .nth(1)
-        .and_then(|l| l.split(',').find_map(|c| c.parse::<f64>().ok().filter(|v| v.fract() != 0.0)))
-        .unwrap_or_else(|| panic!("{computed}"));
-    let party = format!("党组织建立率{value:.1}%");
-    assert!(html.contains(&party) || html.contains(&format!("{value:.1}%")), "{party} not in the HTML");
+    // Columns: code, name, unit ID, unit, level, numerator, denominator, value, …; the root first.
+    let root_row: Vec<&str> = computed.lines().nth(1).unwrap_or_else(|| panic!("{computed}")).split(',').collect();
+    let value: f64 = root_row[7].parse().unwrap();
+    let party = format!("{}{value:.1}%（{}/{}）", root_row[1], root_row[5], root_row[6]);
+    assert!(html.contains(&party), "{party} not in the HTML:\n{html}");
 
     if !available("pdftotext") {
         return;
