@@ -32,26 +32,25 @@ async fn node_of(db: &Db, raw: Option<&str>, lang: Lang) -> Result<Organization>
             Err(_) => None,
         },
     };
-    found.ok_or_else(|| {
-        crate::said(
-            lang,
-            "writeup.cli.no_node",
-            &[("node", raw.unwrap_or("—"))],
-        )
-    })
+    found.ok_or_else(|| crate::said(lang, "writeup.cli.no_node", &[("node", raw.unwrap_or("—"))]))
 }
 
 fn formats(raw: &str, lang: Lang) -> Result<Vec<Format>> {
     let mut out = Vec::new();
     for part in raw.split(',').filter(|p| !p.trim().is_empty()) {
-        let f = Format::parse(part)
-            .ok_or_else(|| crate::said(lang, "writeup.cli.bad_format", &[("format", part.trim())]))?;
+        let f = Format::parse(part).ok_or_else(|| {
+            crate::said(lang, "writeup.cli.bad_format", &[("format", part.trim())])
+        })?;
         if !out.contains(&f) {
             out.push(f);
         }
     }
     if out.is_empty() {
-        return Err(crate::said(lang, "writeup.cli.bad_format", &[("format", raw)]));
+        return Err(crate::said(
+            lang,
+            "writeup.cli.bad_format",
+            &[("format", raw)],
+        ));
     }
     Ok(out)
 }
@@ -83,18 +82,27 @@ pub async fn build(
             &[("ms", &format!("{:.0}", gathered.as_secs_f64() * 1e3))]
         )
     );
-    for fmt in formats {
-        let t = Instant::now();
-        let bytes = shanghui_writeup::render(&doc, fmt).map_err(|e| anyhow::anyhow!(e.render(lang)))?;
-        let path = dir.join(shanghui_writeup::file_name(&node.record.name, year, lang, fmt));
+    let t = Instant::now();
+    let rendered = shanghui_writeup::render_all(&doc, &formats);
+    let took = t.elapsed();
+    for (fmt, bytes) in formats.iter().zip(rendered) {
+        let bytes = bytes.map_err(|e| anyhow::anyhow!(e.render(lang)))?;
+        let path = dir.join(shanghui_writeup::file_name(
+            &node.record.name,
+            year,
+            lang,
+            *fmt,
+        ));
         write(&path, &bytes)?;
-        crate::outln!(
-            "{}\t{}\t{:.0} ms",
-            path.display(),
-            bytes.len(),
-            t.elapsed().as_secs_f64() * 1e3
-        );
+        crate::outln!("{}\t{}", path.display(), bytes.len());
     }
+    eprintln!(
+        "{}",
+        lang.tf(
+            "writeup.cli.rendered",
+            &[("ms", &format!("{:.0}", took.as_secs_f64() * 1e3))]
+        )
+    );
     Ok(ExitCode::SUCCESS)
 }
 

@@ -52,7 +52,13 @@ pub async fn history(db: &Db, lang: Lang, name: &str) -> Result<Vec<Version>> {
 
 /// Saves a new version of template `name` in `lang` (`None`: back to the default), audited.
 /// The caller has checked the text.
-pub async fn save(db: &Db, lang: Lang, name: &str, body: Option<&str>, actor: &Actor) -> Result<i64> {
+pub async fn save(
+    db: &Db,
+    lang: Lang,
+    name: &str,
+    body: Option<&str>,
+    actor: &Actor,
+) -> Result<i64> {
     let next: i64 = with_db!(db, p => sqlx::query_scalar(
         "select cast(coalesce(max(version), 0) + 1 as bigint) from writeup_template where lang = $1 and name = $2")
         .bind(lang.tag()).bind(name).fetch_one(p).await)?;

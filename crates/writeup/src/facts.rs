@@ -331,17 +331,14 @@ pub async fn gather(
             .reporting_rate
             .zip(overview.reporting_rate_last)
             .map(|(a, b)| (a - b) * 100.0);
-        let r = gather_review(
-            db,
-            scope,
-            c,
-            last_campaign.as_ref(),
-            node,
-            years.stats.as_deref(),
-            lang,
-        )
-        .await?;
+        // The analysis page's figures by child: read once, for the review section and the
+        // children's table.
         let problem_parts = analysis::by_child(db, scope, c, node).await?;
+        let read = Read {
+            by_child: &problem_parts,
+            stats: years.stats.as_deref(),
+        };
+        let r = gather_review(db, scope, c, last_campaign.as_ref(), node, read, lang).await?;
         let notices = rectify::stats(db, scope, node, Some(c.id)).await?;
         children = rates
             .children
@@ -559,17 +556,25 @@ fn indicator_row(
 
 /// The review section: how many reports have problems, which rules and items fail most, by
 /// category and child, and whether the conclusions differ by category or region.
+/// What the review section takes from elsewhere: the figures by child already read, and the
+/// campaign's data set when the caller keeps one.
+#[derive(Clone, Copy)]
+struct Read<'a> {
+    by_child: &'a [analysis::PartCount],
+    stats: Option<&'a statdata::CampaignData>,
+}
+
 async fn gather_review(
     db: &Db,
     scope: &Scope,
     c: &Campaign,
     last: Option<&Campaign>,
     node: &Organization,
-    stats: Option<&statdata::CampaignData>,
+    read: Read<'_>,
     lang: Lang,
 ) -> Result<ReviewFacts> {
+    let Read { by_child, stats } = read;
     let by_category = analysis::by_category(db, scope, c, node).await?;
-    let by_child = analysis::by_child(db, scope, c, node).await?;
     let submitted: i64 = by_category.iter().map(|p| p.submitted).sum();
     let with_problems: i64 = by_category.iter().map(|p| p.with_problems).sum();
     let findings: i64 = by_category.iter().map(|p| p.findings).sum();
@@ -637,7 +642,7 @@ async fn gather_review(
     };
     let kept =
         stats.filter(|d| d.campaign_id == c.id && d.generation == c.generation && d.lang == lang);
-    let tests = significance(db, scope, c, node, kept, lang).await?;
+    let tests = significance(db, c, node, kept, lang).await?;
     Ok(ReviewFacts {
         submitted,
         with_problems,
@@ -665,7 +670,6 @@ async fn gather_review(
 /// chi-square, on the statistics page's data set of the same cases.
 async fn significance(
     db: &Db,
-    scope: &Scope,
     c: &Campaign,
     node: &Organization,
     kept: Option<&statdata::CampaignData>,
@@ -677,11 +681,13 @@ async fn significance(
         Some(FederationLevel::City) => Some("county"),
         _ => None,
     };
+    // Without a kept data set, only the node's reports are read (a province's, not the
+    // country's).
     let read;
     let data = match kept {
         Some(d) => d,
         None => {
-            read = statdata::load(db, scope, c, lang).await?;
+            read = statdata::load(db, &Scope::subtree(node.path.clone()), c, lang).await?;
             &read
         }
     };
@@ -691,7 +697,7 @@ async fn significance(
     };
     let mut vars = vec!["org_category", "conclusion"];
     vars.extend(region);
-    let ds = data.select_vars(scope, &sel, &vars)?;
+    let ds = data.select_vars(&data.scope, &sel, &vars)?;
     let mut out = Vec::new();
     for by in std::iter::once("org_category").chain(region) {
         let Ok(r) = crosstabs::crosstabs(&ds, by, "conclusion", None, &CrosstabOptions::default())

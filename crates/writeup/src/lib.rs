@@ -63,6 +63,24 @@ pub fn render(doc: &Document, format: Format) -> Result<Vec<u8>, WriteupError> {
     }
 }
 
+/// `doc` in each of `formats`, side by side on threads of their own (Word's charts and Typst's
+/// layout each take a core), in the order asked.
+pub fn render_all(doc: &Document, formats: &[Format]) -> Vec<Result<Vec<u8>, WriteupError>> {
+    std::thread::scope(|s| {
+        let running: Vec<_> = formats
+            .iter()
+            .map(|f| s.spawn(move || render(doc, *f)))
+            .collect();
+        running
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| Err(WriteupError::Pdf("rendering panicked".into())))
+            })
+            .collect()
+    })
+}
+
 /// A file name for the report of `node` in `year`: the node's name kept (Chinese included),
 /// characters file systems refuse replaced.
 pub fn file_name(node: &str, year: i32, lang: shanghui_core::Lang, format: Format) -> String {

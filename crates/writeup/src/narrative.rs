@@ -162,7 +162,7 @@ impl Narrative {
     /// One recommendation's sentence, from the template of its kind (`r` beside the facts).
     pub fn recommendation(&self, f: &Facts, r: &Recommendation) -> Result<String, TemplateProblem> {
         let ctx = with(f, "r", r);
-        Ok(self.render(&format!("rec_{}", r.kind), ctx)?)
+        self.render(&format!("rec_{}", r.kind), ctx)
     }
 }
 

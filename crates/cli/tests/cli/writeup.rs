@@ -26,10 +26,21 @@ fn available(program: &str) -> bool {
 }
 
 fn pdf_text(pdf: &Path) -> String {
-    let out = Process::new("pdftotext").arg(pdf).arg("-").output().unwrap();
-    assert!(out.status.success(), "pdftotext: {}", String::from_utf8_lossy(&out.stderr));
+    let out = Process::new("pdftotext")
+        .arg(pdf)
+        .arg("-")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "pdftotext: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     // pdftotext breaks lines where the page does: compare without them.
-    String::from_utf8(out.stdout).unwrap().split_whitespace().collect()
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .split_whitespace()
+        .collect()
 }
 
 /// The visible text of the HTML, tags dropped, entities of the escaper undone, spaces removed
@@ -69,7 +80,12 @@ fn file_with(dir: &Path, ext: &str) -> PathBuf {
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.extension().is_some_and(|x| x == ext))
         .collect();
-    assert_eq!(found.len(), 1, "{ext} files in {}: {found:?}", dir.display());
+    assert_eq!(
+        found.len(),
+        1,
+        "{ext} files in {}: {found:?}",
+        dir.display()
+    );
     found.into_iter().next().unwrap()
 }
 
@@ -101,7 +117,11 @@ fn the_report_states_the_figures_of_the_pages_in_every_format() {
         .arg(&out_dir)
         .output()
         .unwrap();
-    assert!(built.status.success(), "{}", String::from_utf8_lossy(&built.stderr));
+    assert!(
+        built.status.success(),
+        "{}",
+        String::from_utf8_lossy(&built.stderr)
+    );
     assert_eq!(stdout(&built).lines().count(), 3, "{}", stdout(&built));
     let html = std::fs::read_to_string(file_with(&out_dir, "html")).unwrap();
     let html = html_text(&html);
@@ -114,20 +134,43 @@ fn the_report_states_the_figures_of_the_pages_in_every_format() {
             .unwrap(),
     );
     let root: Vec<&str> = status.lines().nth(1).unwrap().split('\t').collect();
-    let sentence = format!("本年度应报商会{}家，实报{}家，报送率{}", root[1], root[2], root[3]);
-    assert!(html.contains(&sentence), "{sentence} not in the HTML:\n{html}");
+    let sentence = format!(
+        "本年度应报商会{}家，实报{}家，报送率{}",
+        root[1], root[2], root[3]
+    );
+    assert!(
+        html.contains(&sentence),
+        "{sentence} not in the HTML:\n{html}"
+    );
 
     // The dashboard's value of the party-organisation rate for the root, one decimal.
     let computed = stdout(
         &shanghui(&db)
-            .args(["indicator", "compute", "--year", &year.to_string(), "--code", "party_org_rate", "--format", "csv"])
+            .args([
+                "indicator",
+                "compute",
+                "--year",
+                &year.to_string(),
+                "--code",
+                "party_org_rate",
+                "--format",
+                "csv",
+            ])
             .output()
             .unwrap(),
     );
     // Columns: code, name, unit ID, unit, level, numerator, denominator, value, …; the root first.
-    let root_row: Vec<&str> = computed.lines().nth(1).unwrap_or_else(|| panic!("{computed}")).split(',').collect();
+    let root_row: Vec<&str> = computed
+        .lines()
+        .nth(1)
+        .unwrap_or_else(|| panic!("{computed}"))
+        .split(',')
+        .collect();
     let value: f64 = root_row[7].parse().unwrap();
-    let party = format!("{}{value:.1}%（{}/{}）", root_row[1], root_row[5], root_row[6]);
+    let party = format!(
+        "{}{value:.1}%（{}/{}）",
+        root_row[1], root_row[5], root_row[6]
+    );
     assert!(html.contains(&party), "{party} not in the HTML:\n{html}");
 
     if !available("pdftotext") {
@@ -135,7 +178,14 @@ fn the_report_states_the_figures_of_the_pages_in_every_format() {
     }
     let pdf = pdf_text(&file_with(&out_dir, "pdf"));
     assert!(pdf.contains(&sentence), "{sentence} not in the PDF:\n{pdf}");
-    for heading in ["目录", "总体情况", "年报报送情况", "覆盖率指标", "工作建议", "附录"] {
+    for heading in [
+        "目录",
+        "总体情况",
+        "年报报送情况",
+        "覆盖率指标",
+        "工作建议",
+        "附录",
+    ] {
         assert!(pdf.contains(heading), "{heading} not in the PDF");
     }
 
@@ -146,15 +196,31 @@ fn the_report_states_the_figures_of_the_pages_in_every_format() {
     let converted = dir.join("lo");
     let profile = dir.join("lo-profile");
     let lo = Process::new("soffice")
-        .arg(format!("-env:UserInstallation=file://{}", profile.display()))
-        .args(["--headless", "--norestore", "--convert-to", "pdf", "--outdir"])
+        .arg(format!(
+            "-env:UserInstallation=file://{}",
+            profile.display()
+        ))
+        .args([
+            "--headless",
+            "--norestore",
+            "--convert-to",
+            "pdf",
+            "--outdir",
+        ])
         .arg(&converted)
         .arg(&docx)
         .output()
         .unwrap();
-    assert!(lo.status.success(), "LibreOffice: {}", String::from_utf8_lossy(&lo.stderr));
+    assert!(
+        lo.status.success(),
+        "LibreOffice: {}",
+        String::from_utf8_lossy(&lo.stderr)
+    );
     let word = pdf_text(&file_with(&converted, "pdf"));
-    assert!(word.contains(&sentence), "{sentence} not in the Word file:\n{word}");
+    assert!(
+        word.contains(&sentence),
+        "{sentence} not in the Word file:\n{word}"
+    );
     for heading in ["总体情况", "年报报送情况", "工作建议"] {
         assert!(word.contains(heading), "{heading} not in the Word file");
     }

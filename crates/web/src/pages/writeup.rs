@@ -295,10 +295,16 @@ async fn kept_stats(
     order: &Order,
     lang: Lang,
 ) -> Result<Option<Arc<shanghui_store::statdata::CampaignData>>, AppError> {
-    let Some(c) = facts::campaign_for(&state.db, &order.scope, &order.node, order.year).await? else {
+    let Some(c) = facts::campaign_for(&state.db, &order.scope, &order.node, order.year).await?
+    else {
         return Ok(None);
     };
-    Ok(Some(state.stats.data(&state.db, &state.divisions, &c, lang).await?))
+    Ok(Some(
+        state
+            .stats
+            .data(&state.db, &state.divisions, &c, lang)
+            .await?,
+    ))
 }
 
 /// Gathers the figures, writes the prose and renders each format, recording the stage as it
