@@ -88,7 +88,8 @@ pub fn share(x: f64) -> String {
 }
 
 /// `v` with `decimals` decimals, never `-0.0`: a value that rounds to zero reads as zero.
-fn fixed(v: f64, decimals: usize) -> String {
+/// (The report's tables and narrative format their numbers with this too.)
+pub(crate) fn fixed(v: f64, decimals: usize) -> String {
     let s = format!("{v:.decimals$}");
     match s.strip_prefix('-') {
         Some(rest) if rest.chars().all(|c| c == '0' || c == '.') => rest.to_string(),
@@ -105,6 +106,16 @@ fn amount(v: f64) -> String {
     }
 }
 
+/// A count as counted, for tables and prose: whole numbers without decimals, sums of report
+/// items with two.
+pub(crate) fn counted(v: f64) -> String {
+    if v.fract() == 0.0 {
+        fixed(v, 0)
+    } else {
+        fixed(v, 2)
+    }
+}
+
 /// A coordinate for an attribute: two decimals at most, trailing zeros dropped, so the files
 /// stay small and tests can compare numbers exactly enough.
 fn n(v: f64) -> String {
@@ -116,8 +127,8 @@ fn n(v: f64) -> String {
     }
 }
 
-/// Text for XML content and attribute values.
-fn esc(s: &str) -> String {
+/// Text for XML and HTML content and attribute values (the HTML rendering uses it too).
+pub(crate) fn esc(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {

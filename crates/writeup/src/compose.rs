@@ -91,21 +91,16 @@ impl Doc {
 }
 
 fn pct(x: Option<f64>) -> String {
-    x.map(|x| format!("{:.1}%", x * 100.0))
-        .unwrap_or_else(|| "—".into())
+    x.map(charts::share).unwrap_or_else(|| "—".into())
 }
 
 fn fixed(x: Option<f64>, unit: &str) -> String {
-    x.map(|x| format!("{x:.1}{unit}"))
+    x.map(|x| format!("{}{unit}", charts::fixed(x, 1)))
         .unwrap_or_else(|| "—".into())
 }
 
 fn amount(x: f64) -> String {
-    if x.fract() == 0.0 {
-        format!("{x:.0}")
-    } else {
-        format!("{x:.2}")
-    }
+    charts::counted(x)
 }
 
 fn overview(d: &mut Doc, f: &Facts, n: &Narrative) -> Result<(), TemplateProblem> {

@@ -8,6 +8,7 @@
 
 use std::fmt::Write as _;
 
+use crate::charts::esc;
 use crate::document::{Align, Block, DocLang, Document, Figure, Table};
 
 /// The report's styles, every rule under `.writeup` so they do not leak into the site's pages.
@@ -163,22 +164,6 @@ fn chinese_numeral(n: u32) -> String {
         ),
         _ => n.to_string(),
     }
-}
-
-/// Text for HTML content and attribute values.
-fn esc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 /// The title page: the title and the lines under it.

@@ -263,7 +263,7 @@ fn pct(v: Value) -> Result<String, Error> {
         return Ok("—".into());
     }
     let x = number(&v).ok_or_else(|| not_a_number(&v))?;
-    Ok(format!("{:.1}%", x * 100.0))
+    Ok(crate::charts::share(x))
 }
 
 fn fixed(v: Value, decimals: Option<u32>) -> Result<String, Error> {
@@ -271,7 +271,7 @@ fn fixed(v: Value, decimals: Option<u32>) -> Result<String, Error> {
         return Ok("—".into());
     }
     let x = number(&v).ok_or_else(|| not_a_number(&v))?;
-    Ok(format!("{:.*}", decimals.unwrap_or(1) as usize, x))
+    Ok(crate::charts::fixed(x, decimals.unwrap_or(1) as usize))
 }
 
 /// A count as counted: whole numbers without decimals, sums of report items with two.
@@ -280,11 +280,7 @@ fn amount(v: Value) -> Result<String, Error> {
         return Ok("—".into());
     }
     let x = number(&v).ok_or_else(|| not_a_number(&v))?;
-    Ok(if x.fract() == 0.0 {
-        format!("{x:.0}")
-    } else {
-        format!("{x:.2}")
-    })
+    Ok(crate::charts::counted(x))
 }
 
 fn abs(v: Value) -> Result<Value, Error> {

@@ -213,32 +213,42 @@ async fn load(state: &AppState, year: i32) -> Result<Loaded, AppError> {
     let targets = indicators::targets(&state.db).await?;
     let refs: Vec<&Indicator> = inds.iter().collect();
     let items = indicators::summed_items(&refs);
-    let cache = &state.indicators;
-    // The years a page shows: the trend's, each with the year before (growth, last year's value),
-    // read side by side over one registry.
-    cache
-        .registry(
-            &state.db,
-            indicators::generation(&state.db, year).await?.registry,
-        )
-        .await?;
-    let mut reads = tokio::task::JoinSet::new();
-    for y in (year - TREND_YEARS)..=year {
-        let (cache, db, items) = (cache.clone(), state.db.clone(), items.clone());
-        reads.spawn(async move { cache.year(&db, y, &items).await.map(|d| (y, d)) });
-    }
-    let mut years = HashMap::new();
-    while let Some(r) = reads.join_next().await {
-        let (y, d) = r.map_err(|e| AppError::Internal(e.to_string()))??;
-        years.insert(y, d);
-    }
+    let years = kept_years(state, (year - TREND_YEARS)..=year, &items).await?;
     Ok(Loaded {
         inds,
         targets,
         years,
         year,
-        lists: cache.lists(state),
+        lists: state.indicators.lists(state),
     })
+}
+
+/// `years` from the cache (each read again only when its generation moved), side by side over
+/// one registry read first, so the years do not each read it.
+async fn kept_years(
+    state: &AppState,
+    years: std::ops::RangeInclusive<i32>,
+    items: &Option<Vec<String>>,
+) -> Result<HashMap<i32, Arc<YearData>>, AppError> {
+    let cache = &state.indicators;
+    let newest = *years.end();
+    cache
+        .registry(
+            &state.db,
+            indicators::generation(&state.db, newest).await?.registry,
+        )
+        .await?;
+    let mut reads = tokio::task::JoinSet::new();
+    for y in years {
+        let (cache, db, items) = (cache.clone(), state.db.clone(), items.clone());
+        reads.spawn(async move { cache.year(&db, y, &items).await.map(|d| (y, d)) });
+    }
+    let mut out = HashMap::new();
+    while let Some(r) = reads.join_next().await {
+        let (y, d) = r.map_err(|e| AppError::Internal(e.to_string()))??;
+        out.insert(y, d);
+    }
+    Ok(out)
 }
 
 impl Loaded {
@@ -863,24 +873,17 @@ pub(crate) async fn report_years(
     let inds = indicators::all(&state.db).await?;
     let refs: Vec<&Indicator> = inds.iter().collect();
     let items = indicators::summed_items(&refs);
-    let cache = &state.indicators;
-    // Read the registry once before the three years, or each would read it for itself.
-    cache
-        .registry(
-            &state.db,
-            indicators::generation(&state.db, year).await?.registry,
-        )
-        .await?;
-    let (now, last, before) = tokio::try_join!(
-        cache.year(&state.db, year, &items),
-        cache.year(&state.db, year - 1, &items),
-        cache.year(&state.db, year - 2, &items),
-    )?;
+    let mut kept = kept_years(state, (year - 2)..=year, &items).await?;
+    let mut take = |y: i32| {
+        kept.remove(&y)
+            .ok_or_else(|| AppError::Internal(format!("year {y} not read")))
+    };
+    let (now, last, before) = (take(year)?, take(year - 1)?, take(year - 2)?);
     Ok(shanghui_writeup::facts::Years {
         now,
         last: Some(last),
         before: Some(before),
-        lists: cache.lists(state),
+        lists: state.indicators.lists(state),
         stats: None,
     })
 }
