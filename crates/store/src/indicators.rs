@@ -8,7 +8,7 @@
 //! triggers move the registry's counter on every write of a unit or a link, and every write of a
 //! campaign's reports or notices moves the campaign's generation.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use chrono::{NaiveDate, Utc};
@@ -296,14 +296,17 @@ pub struct Named {
 pub struct YearData {
     pub year: i32,
     pub generation: Generation,
+    /// In ID order.
     pub units: Vec<UnitRow>,
     /// The year's reports and notices (shared with the next [`YearData`] of the same campaigns:
     /// a registry change does not read them again).
     pub facts: Arc<YearFacts>,
-    /// Every unit of the registry (existing that year or not) by ID.
-    pub names: HashMap<i64, Named>,
+    /// Every unit of the registry (existing that year or not) by ID, shared by the years.
+    pub names: Arc<HashMap<i64, Named>>,
     /// Each unit's parent on 31 December (units of the year).
     pub parents: HashMap<i64, i64>,
+    /// Every unit some unit of the year lies below (a change to another moves no subtree).
+    pub above: HashSet<i64>,
 }
 
 /// What a year's campaigns hold for the indicators: their template, reports and notices, read
@@ -422,33 +425,270 @@ struct UnitDbRow {
     dissolved_on: Option<NaiveDate>,
 }
 
+/// A membership period: the parent, from, to (exclusive; `None` while it lasts).
+type Link = (Option<i64>, NaiveDate, Option<NaiveDate>);
+
+const UNIT_COLUMNS: &str = "organization_id, parent_id, name, kind, level, category, registered, \
+    party_org, party_org_form, members_total, members_unit, members_individual, council_size, \
+    founded_on, last_reelection, division_code, status, dissolved_on";
+
 /// The registry as the years' universes need it: every unit and every membership period, read
 /// once and shared by the years (a dashboard's trend reads five), kept while its generation
-/// holds.
+/// holds and brought forward by [`refresh_registry`] from the change log.
 #[derive(Debug, Clone, Default)]
 pub struct Registry {
     pub generation: i64,
-    units: Vec<UnitDbRow>,
-    links: Vec<(i64, Option<i64>, NaiveDate, Option<NaiveDate>)>,
+    units: HashMap<i64, UnitDbRow>,
+    links: HashMap<i64, Vec<Link>>,
+    /// Every unit by ID as lists name it, shared with the years assembled over it.
+    names: Arc<HashMap<i64, Named>>,
+}
+
+impl Registry {
+    fn new(generation: i64, units: Vec<UnitDbRow>, links: Vec<(i64, Link)>) -> Result<Self> {
+        let mut r = Registry {
+            generation,
+            units: HashMap::with_capacity(units.len()),
+            links: HashMap::with_capacity(links.len()),
+            names: Arc::default(),
+        };
+        let names = Arc::make_mut(&mut r.names);
+        names.reserve(units.len());
+        for u in units {
+            names.insert(u.organization_id, named(&u)?);
+            r.units.insert(u.organization_id, u);
+        }
+        for (id, link) in links {
+            r.links.entry(id).or_default().push(link);
+        }
+        Ok(r)
+    }
+
+    /// How many units it holds.
+    pub fn len(&self) -> usize {
+        self.units.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.units.is_empty()
+    }
+
+    /// A unit's parent on `day`: the membership period covering that day (the latest begun, if
+    /// several do), else its current parent.
+    fn parent_on(&self, id: i64, day: NaiveDate) -> Option<i64> {
+        let covering = self.links.get(&id).and_then(|ls| {
+            ls.iter()
+                .filter(|(_, from, to)| *from <= day && to.is_none_or(|t| t > day))
+                .max_by_key(|(_, from, _)| *from)
+        });
+        match covering {
+            Some((parent, _, _)) => *parent,
+            None => self.units.get(&id).and_then(|u| u.parent_id),
+        }
+    }
+
+    /// A unit's ancestors on `day`, the root first, from `parent` (memoised by the caller for a
+    /// whole year, direct for a few units).
+    fn ancestors_by(id: i64, parent: impl Fn(i64) -> Option<i64>) -> Vec<i64> {
+        let mut out = Vec::new();
+        let mut cur = parent(id);
+        // A cycle cannot be stored (moves refuse one); the bound only guards against corruption.
+        while let Some(p) = cur
+            && out.len() < 64
+        {
+            out.push(p);
+            cur = parent(p);
+        }
+        out.reverse();
+        out
+    }
+
+    /// `id`'s row in a year ending `end`: `None` when it does not exist then (not in the
+    /// registry, founded later, or dissolved by then).
+    fn year_row(&self, id: i64, end: NaiveDate) -> Result<Option<UnitRow>> {
+        let Some(facts) = self.units.get(&id).map(|r| year_facts(r, end)).transpose()? else {
+            return Ok(None);
+        };
+        Ok(facts.map(|facts| UnitRow {
+            id,
+            ancestors: Self::ancestors_by(id, |x| self.parent_on(x, end)),
+            facts,
+        }))
+    }
+}
+
+fn named(r: &UnitDbRow) -> Result<Named> {
+    Ok(Named {
+        name: r.name.clone(),
+        kind: OrgKind::from_code(&r.kind).ok_or_else(|| StoreError::Corrupt(r.kind.clone()))?,
+        level: r.level.as_deref().and_then(FederationLevel::from_code),
+        division: r.division_code.clone(),
+    })
+}
+
+/// A unit's registry facts in a year ending `end`, `None` when it does not exist then (founded
+/// later, or dissolved by then; a unit dissolved without a date is gone from every year).
+fn year_facts(r: &UnitDbRow, end: NaiveDate) -> Result<Option<OrgFacts>> {
+    let kind = OrgKind::from_code(&r.kind).ok_or_else(|| StoreError::Corrupt(r.kind.clone()))?;
+    let status = OrgStatus::from_code(&r.status);
+    let founded_by_then = r.founded_on.is_none_or(|f| f <= end);
+    let still_there = match r.dissolved_on {
+        Some(d) => d > end,
+        None => status != Some(OrgStatus::Dissolved),
+    };
+    if !(founded_by_then && still_there) {
+        return Ok(None);
+    }
+    Ok(Some(OrgFacts {
+        kind: Some(kind),
+        level: r.level.as_deref().and_then(FederationLevel::from_code),
+        category: r.category.as_deref().and_then(ChamberCategory::from_code),
+        registered: r.registered,
+        party_org: r.party_org,
+        party_org_form: r.party_org_form.as_deref().and_then(PartyOrgForm::from_code),
+        members_total: r.members_total,
+        members_unit: r.members_unit,
+        members_individual: r.members_individual,
+        council_size: r.council_size,
+        founded_on: r.founded_on,
+        last_reelection: r.last_reelection,
+        division: r.division_code.clone(),
+        status: Some(OrgStatus::Active),
+        uscc: None,
+    }))
+}
+
+fn year_end(year: i32) -> Result<NaiveDate> {
+    NaiveDate::from_ymd_opt(year, 12, 31).ok_or_else(|| StoreError::Corrupt(format!("year {year}")))
+}
+
+async fn registry_generation(db: &Db) -> Result<i64> {
+    Ok(with_db!(db, p => sqlx::query_scalar(
+        "select value from generation where name = 'registry'").fetch_one(p).await)?)
 }
 
 /// Reads the [`Registry`] (two queries; its generation first, so a write in between only makes
 /// the next reader read again).
 pub async fn load_registry(db: &Db) -> Result<Registry> {
-    let generation: i64 = with_db!(db, p => sqlx::query_scalar(
-        "select value from generation where name = 'registry'").fetch_one(p).await)?;
-    let units: Vec<UnitDbRow> = with_db!(db, p => sqlx::query_as(
-        "select organization_id, parent_id, name, kind, level, category, registered, party_org, party_org_form, \
-         members_total, members_unit, members_individual, council_size, founded_on, last_reelection, \
-         division_code, status, dissolved_on from organization")
+    let generation = registry_generation(db).await?;
+    let sql = format!("select {UNIT_COLUMNS} from organization");
+    let units: Vec<UnitDbRow> = with_db!(db, p => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
         .fetch_all(p).await)?;
-    let links = with_db!(db, p => sqlx::query_as(
+    type LinkRow = (i64, Option<i64>, NaiveDate, Option<NaiveDate>);
+    let links: Vec<LinkRow> = with_db!(db, p => sqlx::query_as(
         "select organization_id, parent_id, valid_from, valid_to from organization_link")
         .fetch_all(p).await)?;
-    Ok(Registry {
+    Registry::new(
         generation,
         units,
-        links,
+        links.into_iter().map(|(id, p, f, t)| (id, (p, f, t))).collect(),
+    )
+}
+
+/// More changed units than this and [`refresh_registry`] reads the whole registry again: a bulk
+/// import is read faster in one pass than unit by unit.
+pub const MAX_PATCH: usize = 5_000;
+
+/// What [`refresh_registry`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refreshed {
+    /// Nothing changed since the registry's generation.
+    Current,
+    /// These units (their rows and membership periods) were read again, sorted.
+    Patched(Vec<i64>),
+    /// The whole registry was read again.
+    Reloaded,
+}
+
+/// Brings `registry` to the database's generation: reads again only the units the change log
+/// names since the generation it holds (their rows and membership periods), or the whole
+/// registry when they are more than [`MAX_PATCH`] or the log no longer reaches back that far.
+pub async fn refresh_registry(db: &Db, registry: &mut Registry) -> Result<Refreshed> {
+    let (now, pruned): (i64, i64) = with_db!(db, p => sqlx::query_as(
+        "select (select value from generation where name = 'registry'), \
+         coalesce((select value from generation where name = 'registry_pruned'), 0)")
+        .fetch_one(p).await)?;
+    if now == registry.generation {
+        return Ok(Refreshed::Current);
+    }
+    let since = registry.generation;
+    // Generations are numbered in commit order, so every change up to `now` is visible.
+    let ids: Vec<i64> = if pruned > since {
+        Vec::new()
+    } else {
+        with_db!(db, p => sqlx::query_scalar(
+            "select distinct organization_id from registry_change where generation > $1 and generation <= $2 \
+             order by organization_id limit $3")
+            .bind(since).bind(now).bind(MAX_PATCH as i64 + 1).fetch_all(p).await)?
+    };
+    if pruned > since || now < since || ids.len() > MAX_PATCH {
+        *registry = load_registry(db).await?;
+        return Ok(Refreshed::Reloaded);
+    }
+    let (units, links) = read_units(db, &ids).await?;
+    let names = Arc::make_mut(&mut registry.names);
+    for id in &ids {
+        registry.units.remove(id);
+        registry.links.remove(id);
+        names.remove(id);
+    }
+    for u in units {
+        names.insert(u.organization_id, named(&u)?);
+        registry.units.insert(u.organization_id, u);
+    }
+    for (id, link) in links {
+        registry.links.entry(id).or_default().push(link);
+    }
+    registry.generation = now;
+    Ok(Refreshed::Patched(ids))
+}
+
+/// The rows and membership periods of `ids`, in chunks the backends' bind limits allow.
+async fn read_units(db: &Db, ids: &[i64]) -> Result<(Vec<UnitDbRow>, Vec<(i64, Link)>)> {
+    let mut units = Vec::with_capacity(ids.len());
+    let mut links = Vec::new();
+    for chunk in ids.chunks(1_000) {
+        let rows: Vec<UnitDbRow> = with_db!(db, p => {
+            let mut q = sqlx::QueryBuilder::new(format!(
+                "select {UNIT_COLUMNS} from organization where organization_id in ("));
+            let mut sep = q.separated(", ");
+            for id in chunk {
+                sep.push_bind(*id);
+            }
+            q.push(")");
+            q.build_query_as().fetch_all(p).await
+        })?;
+        units.extend(rows);
+        type LinkRow = (i64, Option<i64>, NaiveDate, Option<NaiveDate>);
+        let rows: Vec<LinkRow> = with_db!(db, p => {
+            let mut q = sqlx::QueryBuilder::new(
+                "select organization_id, parent_id, valid_from, valid_to from organization_link \
+                 where organization_id in (");
+            let mut sep = q.separated(", ");
+            for id in chunk {
+                sep.push_bind(*id);
+            }
+            q.push(")");
+            q.build_query_as().fetch_all(p).await
+        })?;
+        links.extend(rows.into_iter().map(|(id, p, f, t)| (id, (p, f, t))));
+    }
+    Ok((units, links))
+}
+
+/// Forgets the change log up to generation `upto` (a reader holding an older generation then
+/// reads the whole registry again). Keeps the log from growing without end.
+pub async fn prune_registry_changes(db: &Db, upto: i64) -> Result<()> {
+    with_db!(db, p => {
+        let mut tx = p.begin().await?;
+        sqlx::query("delete from registry_change where generation <= $1")
+            .bind(upto).execute(&mut *tx).await?;
+        sqlx::query("insert into generation (name, value) values ('registry_pruned', $1) \
+                     on conflict (name) do update set value = excluded.value \
+                     where excluded.value > generation.value")
+            .bind(upto).execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok::<_, StoreError>(())
     })
 }
 
@@ -504,100 +744,147 @@ pub async fn load_facts(db: &Db, year: i32, items: Option<&[String]>) -> Result<
 /// A year's universe from a [`Registry`] and the year's [`YearFacts`], in memory.
 pub fn assemble(registry: &Registry, facts: Arc<YearFacts>) -> Result<YearData> {
     let year = facts.year;
-    let generation = Generation {
-        registry: registry.generation,
-        campaigns: facts.campaigns,
-    };
-    let end = NaiveDate::from_ymd_opt(year, 12, 31)
-        .ok_or_else(|| StoreError::Corrupt(format!("year {year}")))?;
-    let mut parent_on: HashMap<i64, Option<i64>> = registry
-        .links
-        .iter()
-        .filter(|(_, _, from, to)| *from <= end && to.is_none_or(|t| t > end))
-        .map(|(id, p, _, _)| (*id, *p))
+    let end = year_end(year)?;
+    let parent_on: HashMap<i64, Option<i64>> = registry
+        .units
+        .keys()
+        .map(|&id| (id, registry.parent_on(id, end)))
         .collect();
-    let mut names = HashMap::with_capacity(registry.units.len());
-    let mut existing: Vec<(i64, OrgFacts)> = Vec::new();
-    for r in registry.units.iter().cloned() {
-        let (id, parent) = (r.organization_id, r.parent_id);
-        parent_on.entry(id).or_insert(parent);
-        let kind =
-            OrgKind::from_code(&r.kind).ok_or_else(|| StoreError::Corrupt(r.kind.clone()))?;
-        let level = r.level.as_deref().and_then(FederationLevel::from_code);
-        names.insert(
-            id,
-            Named {
-                name: r.name,
-                kind,
-                level,
-                division: r.division_code.clone(),
-            },
-        );
-        let status = OrgStatus::from_code(&r.status);
-        let founded_by_then = r.founded_on.is_none_or(|f| f <= end);
-        let still_there = match r.dissolved_on {
-            Some(d) => d > end,
-            None => status != Some(OrgStatus::Dissolved),
-        };
-        if founded_by_then && still_there {
-            existing.push((
+    let parent = |x: i64| parent_on.get(&x).copied().flatten();
+    let mut units = Vec::with_capacity(registry.units.len());
+    for (&id, r) in &registry.units {
+        if let Some(facts) = year_facts(r, end)? {
+            units.push(UnitRow {
                 id,
-                OrgFacts {
-                    kind: Some(kind),
-                    level,
-                    category: r.category.as_deref().and_then(ChamberCategory::from_code),
-                    registered: r.registered,
-                    party_org: r.party_org,
-                    party_org_form: r
-                        .party_org_form
-                        .as_deref()
-                        .and_then(PartyOrgForm::from_code),
-                    members_total: r.members_total,
-                    members_unit: r.members_unit,
-                    members_individual: r.members_individual,
-                    council_size: r.council_size,
-                    founded_on: r.founded_on,
-                    last_reelection: r.last_reelection,
-                    division: r.division_code,
-                    status: Some(OrgStatus::Active),
-                    uscc: None,
-                },
-            ));
+                ancestors: Registry::ancestors_by(id, parent),
+                facts,
+            });
         }
     }
-    let ancestors = |id: i64| -> Vec<i64> {
-        let mut out = Vec::new();
-        let mut cur = parent_on.get(&id).copied().flatten();
-        // A cycle cannot be stored (moves refuse one); the bound only guards against corruption.
-        while let Some(p) = cur
-            && out.len() < 64
-        {
-            out.push(p);
-            cur = parent_on.get(&p).copied().flatten();
-        }
-        out.reverse();
-        out
+    units.sort_unstable_by_key(|u| u.id);
+    let mut data = YearData {
+        year,
+        generation: Generation {
+            registry: registry.generation,
+            campaigns: facts.campaigns,
+        },
+        units,
+        facts,
+        names: registry.names.clone(),
+        parents: HashMap::new(),
+        above: HashSet::new(),
     };
-    let units: Vec<UnitRow> = existing
-        .into_iter()
-        .map(|(id, facts)| UnitRow {
-            id,
-            ancestors: ancestors(id),
-            facts,
-        })
-        .collect();
-    let parents = units
+    data.parents = data
+        .units
         .iter()
         .filter_map(|u| u.ancestors.last().map(|p| (u.id, *p)))
         .collect();
-    Ok(YearData {
-        year,
-        generation,
-        units,
-        facts,
-        names,
-        parents,
-    })
+    data.above = data
+        .units
+        .iter()
+        .flat_map(|u| u.ancestors.iter().copied())
+        .collect();
+    Ok(data)
+}
+
+/// What [`patch`] changed in a year: the rows of the units it touched as they were and as they
+/// are (a unit missing from one side did not exist then), and the reports of the changed units
+/// (their facts may have changed what a condition on reports reads). Counts over `old` taken
+/// away and over `new` added move a year's figures to the patched year's
+/// ([`shanghui_core::indicator::Tally::apply`]).
+#[derive(Debug, Clone, Default)]
+pub struct YearChange {
+    pub from: Generation,
+    pub old: Vec<UnitRow>,
+    pub new: Vec<UnitRow>,
+    pub reports: Vec<ReportRow>,
+}
+
+impl YearChange {
+    /// The change as two small universes of `data`'s year: before and after.
+    pub fn universes<'a>(
+        &'a self,
+        data: &'a YearData,
+        lists: &'a DivisionLists,
+    ) -> (Universe<'a>, Universe<'a>) {
+        let u = |units: &'a [UnitRow]| Universe {
+            year: data.year,
+            units,
+            divisions: lists,
+            template: data.facts.template.as_ref(),
+            reports: &self.reports,
+            notices: &[],
+        };
+        (u(&self.old), u(&self.new))
+    }
+}
+
+/// Brings `data` to `registry`'s generation after [`refresh_registry`] read `changed` again:
+/// the changed units and every unit below a changed one (a move carries its subtree) are
+/// worked out again for the year; the rest is untouched. `data` must have been assembled over
+/// the registry's previous generation.
+pub fn patch(registry: &Registry, data: &mut YearData, changed: &[i64]) -> Result<YearChange> {
+    let end = year_end(data.year)?;
+    let changed_set: HashSet<i64> = changed.iter().copied().collect();
+    let mut touched: Vec<i64> = changed.to_vec();
+    if changed.iter().any(|c| data.above.contains(c)) {
+        touched.extend(
+            data.units
+                .iter()
+                .filter(|u| u.ancestors.iter().any(|a| changed_set.contains(a)))
+                .map(|u| u.id),
+        );
+    }
+    touched.sort_unstable();
+    touched.dedup();
+    let mut change = YearChange {
+        from: data.generation,
+        ..YearChange::default()
+    };
+    let mut gone = HashSet::new();
+    let mut added = Vec::new();
+    for &id in &touched {
+        let now = registry.year_row(id, end)?;
+        let at = data.units.binary_search_by_key(&id, |u| u.id);
+        data.parents.remove(&id);
+        if let Some(n) = &now {
+            data.above.extend(n.ancestors.iter().copied());
+            if let Some(p) = n.ancestors.last() {
+                data.parents.insert(id, *p);
+            }
+        }
+        match (at, now) {
+            (Ok(i), Some(n)) => {
+                change.old.push(std::mem::replace(&mut data.units[i], n.clone()));
+                change.new.push(n);
+            }
+            (Ok(i), None) => {
+                change.old.push(data.units[i].clone());
+                gone.insert(id);
+            }
+            (Err(_), Some(n)) => {
+                change.new.push(n.clone());
+                added.push(n);
+            }
+            (Err(_), None) => {}
+        }
+    }
+    // Units come and go rarely: the year's list is rebuilt once, in ID order, when they do.
+    if !gone.is_empty() || !added.is_empty() {
+        data.units.retain(|u| !gone.contains(&u.id));
+        data.units.extend(added);
+        data.units.sort_unstable_by_key(|u| u.id);
+    }
+    change.reports = data
+        .facts
+        .reports
+        .iter()
+        .filter(|r| changed_set.contains(&r.org_id))
+        .cloned()
+        .collect();
+    data.names = registry.names.clone();
+    data.generation.registry = registry.generation;
+    Ok(change)
 }
 
 /// A report's or notice's place: the ancestors in its stored path.

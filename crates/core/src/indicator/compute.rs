@@ -111,7 +111,7 @@ const STATISTICAL: u8 = 1;
 const PLACEHOLDER: u8 = 2;
 
 #[derive(Debug, Clone, Default)]
-struct LevelList {
+pub(super) struct LevelList {
     codes: Vec<DivisionCode>,
     /// Index of each code by its digits as a number.
     by_number: HashMap<u64, u32, BuildHasherDefault<IdHasher>>,
@@ -202,7 +202,7 @@ impl DivisionLists {
         DivisionLists { levels }
     }
 
-    fn level(&self, level: DivisionLevel) -> &LevelList {
+    pub(super) fn level(&self, level: DivisionLevel) -> &LevelList {
         &self.levels[level as usize - 1]
     }
 
@@ -218,8 +218,8 @@ impl DivisionLists {
 // Nodes.
 
 /// A multiplicative hash for ids: the nodes' map is looked up once per ancestor of every unit.
-#[derive(Default)]
-struct IdHasher(u64);
+#[derive(Debug, Default)]
+pub(super) struct IdHasher(u64);
 
 impl Hasher for IdHasher {
     fn finish(&self) -> u64 {
@@ -242,18 +242,19 @@ impl Hasher for IdHasher {
     }
 }
 
-type IdMap<V> = HashMap<i64, V, BuildHasherDefault<IdHasher>>;
+pub(super) type IdMap<V> = HashMap<i64, V, BuildHasherDefault<IdHasher>>;
 
 /// The requested nodes: distinct ids by index, and their regions once asked for.
-struct Nodes {
-    index: IdMap<u32>,
-    ids: Vec<i64>,
+#[derive(Debug, Clone)]
+pub(super) struct Nodes {
+    pub(super) index: IdMap<u32>,
+    pub(super) ids: Vec<i64>,
     /// [`Nodes::regions`] by [`Within`] (node, province).
     regions: [std::sync::OnceLock<Vec<Option<String>>>; 2],
 }
 
 impl Nodes {
-    fn new(nodes: &[i64]) -> Self {
+    pub(super) fn new(nodes: &[i64]) -> Self {
         let mut index = IdMap::default();
         index.reserve(nodes.len());
         let mut ids = Vec::with_capacity(nodes.len());
@@ -282,7 +283,7 @@ impl Nodes {
 
     /// Each node's division prefix for `within`: `None` for a node not among the units, `""` for
     /// one without a division (the whole country).
-    fn regions(&self, u: &Universe<'_>, within: Within) -> &[Option<String>] {
+    pub(super) fn regions(&self, u: &Universe<'_>, within: Within) -> &[Option<String>] {
         let cell = &self.regions[usize::from(within == Within::Province)];
         cell.get_or_init(|| {
             let mut out = vec![None; self.ids.len()];
@@ -299,7 +300,7 @@ impl Nodes {
 /// The prefix of the codes within a node's division: 2 digits for a province, 4 for a city, 6 for
 /// a county, 9 for a township; with [`Within::Province`], the province's 2. A code that does not
 /// parse covers nothing (`"x"` starts no code).
-fn region(division: Option<&str>, within: Within) -> String {
+pub(super) fn region(division: Option<&str>, within: Within) -> String {
     let Some(s) = division.map(crate::value::trim).filter(|s| !s.is_empty()) else {
         return String::new();
     };
@@ -457,7 +458,7 @@ fn needs_facts(f: &Filter) -> bool {
 
 /// The indicator compiled for the universe's template: recompiled when it was compiled against
 /// another; conditions that do not compile against it count nothing.
-fn aligned<'c>(ci: &'c CompiledIndicator, u: &Universe<'_>) -> Cow<'c, CompiledIndicator> {
+pub(super) fn aligned<'c>(ci: &'c CompiledIndicator, u: &Universe<'_>) -> Cow<'c, CompiledIndicator> {
     match u.template {
         Some(t) if ci.uses_template() && !ci.compiled_for(t) => match check(&ci.indicator, t) {
             Ok(c) => Cow::Owned(c),
@@ -486,7 +487,7 @@ fn aligned<'c>(ci: &'c CompiledIndicator, u: &Universe<'_>) -> Cow<'c, CompiledI
 }
 
 /// A measure for every requested node, by node index.
-fn count(m: &Compiled, u: &Universe<'_>, nodes: &Nodes) -> Vec<f64> {
+pub(super) fn count(m: &Compiled, u: &Universe<'_>, nodes: &Nodes) -> Vec<f64> {
     let n = nodes.ids.len();
     let mut out = vec![0.0; n];
     let mut hits = Vec::with_capacity(8);
@@ -576,7 +577,7 @@ fn count(m: &Compiled, u: &Universe<'_>, nodes: &Nodes) -> Vec<f64> {
 
 /// The (node index, division index) pairs, packed in a `u64`, of the divisions of `rows` within
 /// each node's region where a unit below the node matching `f` sits. Repeats are left in.
-fn covered(
+pub(super) fn covered(
     u: &Universe<'_>,
     nodes: &Nodes,
     list: &LevelList,

@@ -32,6 +32,7 @@
 mod builtin;
 mod compute;
 mod rows;
+mod tally;
 mod target;
 #[cfg(test)]
 mod tests;
@@ -53,6 +54,7 @@ pub use rows::{
     INDICATOR_COLUMNS, TARGET_COLUMNS, build_indicators, indicator_rows, read_indicators,
     read_targets, target_rows,
 };
+pub use tally::Tally;
 pub use target::{Direction, Target, gap, target_for};
 
 /// An enumeration of this module, stored by a stable code (also its serde name) and shown by a

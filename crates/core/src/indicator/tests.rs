@@ -1162,3 +1162,181 @@ fn speed() {
         );
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Tallies moved by changes.
+
+/// The indicators a tally is checked with: every built-in, and one counting reports with a
+/// condition on the reporting unit's registry facts (moved by a change of facts, not of place).
+fn tallied() -> Vec<CompiledIndicator> {
+    let t = template::sample();
+    let mut out: Vec<CompiledIndicator> = builtin_indicators()
+        .iter()
+        .map(|i| check(i, &t).unwrap())
+        .collect();
+    let mut ind = base();
+    ind.numerator = Measure::Reports {
+        state: ReportState::Submitted,
+        filter: "org.party_org = 是".into(),
+    };
+    ind.denominator = Some(Measure::ItemSum {
+        item: "members_total".into(),
+        filter: "org.category = 街道".into(),
+    });
+    out.push(check(&ind, &t).unwrap());
+    out
+}
+
+/// One registry change to 2024: the units as they are after it, and the units it changed itself
+/// (their reports may count differently).
+fn changes() -> Vec<(&'static str, Vec<UnitRow>, Vec<i64>)> {
+    use ChamberCategory::*;
+    let with = |f: &dyn Fn(&mut Vec<UnitRow>)| {
+        let mut u = units_2024();
+        f(&mut u);
+        u
+    };
+    let at = |u: &mut Vec<UnitRow>, id: i64| u.iter().position(|x| x.id == id).unwrap();
+    vec![
+        (
+            "a party organisation recorded",
+            with(&|u| {
+                let i = at(u, 11);
+                u[i].facts.party_org = Some(true);
+            }),
+            vec![11],
+        ),
+        (
+            "a chamber moved to another county",
+            with(&|u| {
+                let i = at(u, 14);
+                u[i].ancestors = TAIJIANG.to_vec();
+            }),
+            vec![14],
+        ),
+        (
+            "the only chamber of a township dissolved",
+            with(&|u| u.retain(|x| x.id != 10)),
+            vec![10],
+        ),
+        (
+            "a chamber founded in a township without one",
+            with(&|u| u.push(chamber(16, GULOU, Township, "350102200", Some(false)))),
+            vec![16],
+        ),
+        (
+            "a street chamber becomes an industry chamber",
+            with(&|u| {
+                let i = at(u, 20);
+                u[i].facts.category = Some(Industry);
+            }),
+            vec![20],
+        ),
+        (
+            "a county federation and its chambers moved to another city",
+            with(&|u| {
+                for x in u.iter_mut() {
+                    if x.id == 5 {
+                        x.ancestors = vec![1, 2, 6];
+                    } else if x.ancestors.starts_with(TAIJIANG) {
+                        x.ancestors = vec![1, 2, 6, 5];
+                    }
+                }
+            }),
+            vec![5],
+        ),
+    ]
+}
+
+/// The changed units' rows before and after (a unit missing from a side did not exist then), and
+/// the reports of the units changed themselves.
+fn sides(
+    before: &[UnitRow],
+    after: &[UnitRow],
+    changed: &[i64],
+    reports: &[ReportRow],
+) -> (Vec<UnitRow>, Vec<UnitRow>, Vec<ReportRow>) {
+    let key = |u: &UnitRow| format!("{u:?}");
+    let differs = |id: i64| {
+        let a = before.iter().find(|u| u.id == id).map(key);
+        let b = after.iter().find(|u| u.id == id).map(key);
+        a != b
+    };
+    let pick = |units: &[UnitRow]| -> Vec<UnitRow> {
+        units
+            .iter()
+            .filter(|u| changed.contains(&u.id) || differs(u.id))
+            .cloned()
+            .collect()
+    };
+    let rs = reports
+        .iter()
+        .filter(|r| changed.contains(&r.org_id))
+        .cloned()
+        .collect();
+    (pick(before), pick(after), rs)
+}
+
+/// A change's side as a small universe of 2024.
+fn part<'a>(
+    units: &'a [UnitRow],
+    reports: &'a [ReportRow],
+    lists: &'a DivisionLists,
+    t: &'a Template,
+) -> Universe<'a> {
+    Universe {
+        year: 2024,
+        units,
+        divisions: lists,
+        template: Some(t),
+        reports,
+        notices: &[],
+    }
+}
+
+#[test]
+fn a_tally_moved_by_a_change_equals_counting_again() {
+    let (l, t) = (lists(), template::sample());
+    let y = year_2024();
+    let nodes = [1, 2, 3, 4, 5, 6, 30];
+    for (what, after, changed) in changes() {
+        let (old, new, rs) = sides(&y.units, &after, &changed, &y.reports);
+        let after_year = Year {
+            units: after.clone(),
+            reports: y.reports.clone(),
+            notices: y.notices.clone(),
+        };
+        for ci in tallied() {
+            let mut tally = Tally::new(&ci, &universe(&y, 2024, &l, &t), &nodes);
+            assert!(
+                tally.apply(&part(&old, &rs, &l, &t), &part(&new, &rs, &l, &t)),
+                "{what}: {}",
+                ci.indicator.code
+            );
+            let want = compute(&ci, &universe(&after_year, 2024, &l, &t), &nodes);
+            let got: Vec<Fraction> = nodes.iter().map(|n| tally.get(*n).unwrap()).collect();
+            assert_eq!(got, want, "{what}: {}", ci.indicator.code);
+        }
+    }
+}
+
+#[test]
+fn a_tally_refuses_a_node_changing_division() {
+    let (l, t) = (lists(), template::sample());
+    let y = year_2024();
+    let mut after = units_2024();
+    after[3].facts.division = Some("350103".into());
+    let (old, new, rs) = sides(&y.units, &after, &[4], &y.reports);
+    let nodes = [1, 2, 3, 4, 5];
+    let ci = builtin("township_chamber_coverage");
+    let mut tally = Tally::new(&ci, &universe(&y, 2024, &l, &t), &nodes);
+    let before: Vec<_> = nodes.iter().map(|n| tally.get(*n)).collect();
+    assert!(!tally.apply(&part(&old, &rs, &l, &t), &part(&new, &rs, &l, &t)));
+    let unchanged: Vec<_> = nodes.iter().map(|n| tally.get(*n)).collect();
+    assert_eq!(before, unchanged, "a refused change leaves the tally as it was");
+    // The party-organisation rate does not count divisions: the same change moves it.
+    let ci = builtin("party_org_rate");
+    let mut tally = Tally::new(&ci, &universe(&y, 2024, &l, &t), &nodes);
+    assert!(tally.apply(&part(&old, &rs, &l, &t), &part(&new, &rs, &l, &t)));
+    assert_eq!(tally.get(99), None);
+}
