@@ -12,6 +12,8 @@ use shanghui_store::import::{ImportError, ImportRow, import};
 use shanghui_store::registry::{self};
 use shanghui_store::{Actor, Db, StoreError, orgs, testing};
 
+#[path = "store/indicators.rs"]
+mod indicators;
 #[path = "store/rectify.rs"]
 mod rectify;
 #[path = "store/reports.rs"]

@@ -7,7 +7,7 @@
 //! changes ([`IndicatorCache`]).
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::Arc;
 
 use askama_web::WebTemplate;
 use axum::extract::{Extension, Query, State};
@@ -18,7 +18,7 @@ use shanghui_core::indicator::{
 use shanghui_core::{DivisionCode, Lang, Organization};
 use shanghui_files::Table;
 use shanghui_store::indicators::{self, YearData};
-use shanghui_store::{Db, orgs};
+use shanghui_store::orgs;
 
 use super::Viewer;
 use super::chart::{self, Chart};
@@ -33,136 +33,8 @@ const MISSING_SHOWN: usize = 200;
 /// Years the trend looks back over (the year shown included).
 const TREND_YEARS: i32 = 5;
 
-// -------------------------------------------------------------------------------------------------
-// The years kept between requests.
-
-/// Years read from the database, each kept while its [`indicators::Generation`] holds.
-#[derive(Default)]
-pub struct IndicatorCache {
-    lists: OnceLock<Arc<DivisionLists>>,
-    /// The registry the years were read over, shared by them.
-    registry: Mutex<Option<Arc<indicators::Registry>>>,
-    years: Mutex<HashMap<i32, Arc<YearData>>>,
-    /// (year, indicator) → its fractions for every federation and branch of the year.
-    tables: Mutex<HashMap<(i32, String), Arc<NodeTable>>>,
-}
-
-/// An indicator's fractions for every federation and branch of a year, computed in one pass and
-/// kept with what they were computed from (the years' generations, the definition).
-pub struct NodeTable {
-    from: (indicators::Generation, Option<indicators::Generation>),
-    definition: Indicator,
-    by_node: HashMap<i64, Fraction>,
-}
-
-impl IndicatorCache {
-    /// The divisions by level, built once from the server's index.
-    fn lists(&self, state: &AppState) -> Arc<DivisionLists> {
-        self.lists
-            .get_or_init(|| Arc::new(DivisionLists::new(&state.divisions)))
-            .clone()
-    }
-
-    /// `ind`'s fractions in `data`'s year for every federation and branch (growth against `last`),
-    /// from the cache while the years and the definition are unchanged.
-    fn table(
-        &self,
-        ind: &Indicator,
-        data: &YearData,
-        last: Option<&YearData>,
-        lists: &DivisionLists,
-    ) -> Result<Arc<NodeTable>, AppError> {
-        let key = (data.year, ind.code.clone());
-        let from = (data.generation, last.map(|l| l.generation));
-        if let Some(t) = self
-            .tables
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(&key)
-            && t.from == from
-            && &t.definition == ind
-        {
-            return Ok(t.clone());
-        }
-        let nodes: Vec<i64> = data
-            .units
-            .iter()
-            .filter(|u| u.facts.kind != Some(shanghui_core::OrgKind::Chamber))
-            .map(|u| u.id)
-            .collect();
-        let ci = indicators::compiled(ind, data)?;
-        let fractions = indicators::fractions(&ci, data, last, lists, &nodes);
-        let t = Arc::new(NodeTable {
-            from,
-            definition: ind.clone(),
-            by_node: nodes.into_iter().zip(fractions).collect(),
-        });
-        let mut tables = self.tables.lock().unwrap_or_else(|e| e.into_inner());
-        if tables.len() >= 512 {
-            tables.clear();
-        }
-        tables.insert(key, t.clone());
-        Ok(t)
-    }
-
-    /// `year`'s universe with the answers `items` asks for, read again when its generation has
-    /// moved (one small query to know).
-    async fn year(
-        &self,
-        db: &Db,
-        year: i32,
-        items: &Option<Vec<String>>,
-    ) -> Result<Arc<YearData>, AppError> {
-        let generation = indicators::generation(db, year).await?;
-        let kept = self.lock().get(&year).cloned();
-        if let Some(d) = &kept
-            && d.generation == generation
-            && d.facts.answers(items.as_deref())
-        {
-            return Ok(d.clone());
-        }
-        let registry = self.registry(db, generation.registry).await?;
-        // The year's reports and notices are read again only when its campaigns changed: after a
-        // registry change, the year is assembled again in memory from the kept facts.
-        let facts = match kept.map(|d| d.facts.clone()) {
-            Some(f) if f.campaigns == generation.campaigns && f.answers(items.as_deref()) => f,
-            _ => Arc::new(indicators::load_facts(db, year, items.as_deref()).await?),
-        };
-        let d = Arc::new(indicators::assemble(&registry, facts)?);
-        let mut years = self.lock();
-        if years.len() >= 16 {
-            years.clear();
-        }
-        years.insert(year, d.clone());
-        Ok(d)
-    }
-
-    /// The registry at `generation` (read again when it has moved).
-    async fn registry(
-        &self,
-        db: &Db,
-        generation: i64,
-    ) -> Result<Arc<indicators::Registry>, AppError> {
-        let kept = self
-            .registry
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone();
-        if let Some(r) = kept
-            && r.generation == generation
-        {
-            return Ok(r);
-        }
-        let r = Arc::new(indicators::load_registry(db).await?);
-        *self.registry.lock().unwrap_or_else(|e| e.into_inner()) = Some(r.clone());
-        Ok(r)
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<i32, Arc<YearData>>> {
-        // A panic while holding the lock leaves a map that is still consistent.
-        self.years.lock().unwrap_or_else(|e| e.into_inner())
-    }
-}
+mod cache;
+pub use cache::IndicatorCache;
 
 // -------------------------------------------------------------------------------------------------
 // Figures.
@@ -223,32 +95,13 @@ async fn load(state: &AppState, year: i32) -> Result<Loaded, AppError> {
     })
 }
 
-/// `years` from the cache (each read again only when its generation moved), side by side over
-/// one registry read first, so the years do not each read it.
+/// `years` from the cache (see [`IndicatorCache::years`]).
 async fn kept_years(
     state: &AppState,
     years: std::ops::RangeInclusive<i32>,
     items: &Option<Vec<String>>,
 ) -> Result<HashMap<i32, Arc<YearData>>, AppError> {
-    let cache = &state.indicators;
-    let newest = *years.end();
-    cache
-        .registry(
-            &state.db,
-            indicators::generation(&state.db, newest).await?.registry,
-        )
-        .await?;
-    let mut reads = tokio::task::JoinSet::new();
-    for y in years {
-        let (cache, db, items) = (cache.clone(), state.db.clone(), items.clone());
-        reads.spawn(async move { cache.year(&db, y, &items).await.map(|d| (y, d)) });
-    }
-    let mut out = HashMap::new();
-    while let Some(r) = reads.join_next().await {
-        let (y, d) = r.map_err(|e| AppError::Internal(e.to_string()))??;
-        out.insert(y, d);
-    }
-    Ok(out)
+    state.indicators.years(state, years, items).await
 }
 
 impl Loaded {
@@ -258,8 +111,8 @@ impl Loaded {
             .ok_or_else(|| AppError::Internal(format!("year {year} not read")))
     }
 
-    /// `ind`'s figures for `nodes` in `year` (a federation or branch from the kept table, any
-    /// other node computed).
+    /// `ind`'s figures for `nodes` in `year` (a federation or branch from the kept counts, any
+    /// other node counted; a growth indicator from this year's and last year's counts).
     fn figures(
         &self,
         cache: &IndicatorCache,
@@ -269,12 +122,22 @@ impl Loaded {
     ) -> Result<Vec<Figure>, AppError> {
         let data = self.data(year)?;
         let last = self.years.get(&(year - 1)).map(|d| d.as_ref());
-        let table = cache.table(ind, data, last, &self.lists)?;
-        let missing: Vec<i64> = nodes
-            .iter()
-            .copied()
-            .filter(|n| !table.by_node.contains_key(n))
-            .collect();
+        let this = cache.table(ind, data, &self.lists)?;
+        let before = match (ind.compare, last) {
+            (Compare::Growth, Some(l)) => Some(cache.table(ind, l, &self.lists)?),
+            _ => None,
+        };
+        let kept = |n: i64| -> Option<Fraction> {
+            let f = this.tally.get(n)?;
+            match ind.compare {
+                Compare::Ratio => Some(f),
+                Compare::Growth => Some(match &before {
+                    Some(b) => indicator::growth_fraction(f, b.tally.get(n)?),
+                    None => Fraction::default(),
+                }),
+            }
+        };
+        let missing: Vec<i64> = nodes.iter().copied().filter(|&n| kept(n).is_none()).collect();
         let extra: HashMap<i64, Fraction> = if missing.is_empty() {
             HashMap::new()
         } else {
@@ -284,12 +147,9 @@ impl Loaded {
         };
         Ok(nodes
             .iter()
-            .map(|n| {
-                let f = table
-                    .by_node
-                    .get(n)
-                    .or_else(|| extra.get(n))
-                    .copied()
+            .map(|&n| {
+                let f = kept(n)
+                    .or_else(|| extra.get(&n).copied())
                     .unwrap_or_default();
                 figure(ind, f)
             })

@@ -192,14 +192,11 @@ async fn dashboard_with_known_answers_drill_down_and_recount() {
                     && !d.placeholder
             })
             .count();
-        let tc = get(
-            &staff,
-            &s.url(&format!(
-                "/indicators?node={}&year={REPORT_YEAR}&code=township_chamber_coverage",
-                t.gulou
-            )),
-        )
-        .await;
+        let tc_url = s.url(&format!(
+            "/indicators?node={}&year={REPORT_YEAR}&code=township_chamber_coverage",
+            t.gulou
+        ));
+        let tc = get(&staff, &tc_url).await;
         assert_eq!(
             tc.text("#card-township_chamber_coverage .counts"),
             format!("1 / {streets}"),
@@ -260,10 +257,53 @@ async fn dashboard_with_known_answers_drill_down_and_recount() {
             "{n}: the moved chamber counts where it was at the end of the year"
         );
 
-        // A registry change is counted at once (the kept year assembled again from the registry).
-        chamber_with_party(&s, t.gulou, "鼓楼区花卉商会").await;
+        // A registry change is counted at once: the kept registry reads the changed unit from
+        // the change log, the kept years are patched and the kept counts moved, at every level.
+        let flowers = chamber_with_party(&s, t.gulou, "鼓楼区花卉商会").await;
         let g = get(&staff, &s.url(&href)).await;
         assert_eq!(g.text("#card-party_org_rate .counts"), "3 / 5", "{n}");
+        let f = get(&staff, &url).await;
+        assert_eq!(f.text("#card-party_org_rate .counts"), "3 / 5", "{n}: the city");
+        // A street chamber in a second street: covered at once, and no longer missing.
+        let second = DivisionIndex::shipped()
+            .iter()
+            .find(|d| {
+                d.level == DivisionLevel::Township
+                    && d.code.as_str().starts_with("350102")
+                    && d.code.as_str() != "350102001"
+                    && !d.statistical_only
+                    && !d.placeholder
+            })
+            .map(|d| d.code.as_str().to_string())
+            .unwrap();
+        chamber(
+            &s,
+            t.gulou,
+            &[
+                (Field::Name, "鼓楼区第二街道商会"),
+                (Field::Category, "街道"),
+                (Field::DivisionCode, &second),
+            ],
+        )
+        .await;
+        let tc = get(&staff, &tc_url).await;
+        assert_eq!(
+            tc.text("#card-township_chamber_coverage .counts"),
+            format!("2 / {streets}"),
+            "{n}"
+        );
+        assert!(
+            !tc.rows("#missing").iter().any(|r| r[0] == second),
+            "{n}: the second street is covered"
+        );
+        // Dissolved within the year: counted out again, in the county and the city.
+        registry::dissolve(&s.db, &all, flowers, day(REPORT_YEAR, 6, 1), &a)
+            .await
+            .unwrap();
+        let g = get(&staff, &s.url(&href)).await;
+        assert_eq!(g.text("#card-party_org_rate .counts"), "2 / 5", "{n}");
+        let f = get(&staff, &url).await;
+        assert_eq!(f.text("#card-party_org_rate .counts"), "2 / 5", "{n}: the city");
 
         // Scope: 鼓楼区's staff cannot ask for 福州; a chamber's secretary has no dashboard.
         let gl = signed_in(&s, "gl_staff").await;
