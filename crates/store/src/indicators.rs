@@ -263,23 +263,21 @@ pub async fn import(
 // -------------------------------------------------------------------------------------------------
 // A year's universe.
 
-/// What a kept year depends on: the registry's counter and the year's campaigns' generations.
+/// What a kept year depends on: the registry's counter and the campaigns' facts counter (both
+/// moved by triggers, see migration 0008: every write of what the indicators read).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Generation {
     pub registry: i64,
-    pub campaigns: i64,
+    pub facts: i64,
 }
 
-/// The current [`Generation`] of `year` (one query).
-pub async fn generation(db: &Db, year: i32) -> Result<Generation> {
-    let (registry, campaigns): (i64, i64) = with_db!(db, p => sqlx::query_as(
+/// The current [`Generation`] (one query).
+pub async fn generation(db: &Db) -> Result<Generation> {
+    let (registry, facts): (i64, i64) = with_db!(db, p => sqlx::query_as(
         "select (select value from generation where name = 'registry'), \
-         (select cast(coalesce(sum(generation), 0) + count(*) * 1000000 as bigint) from campaign where year = $1)")
-        .bind(year).fetch_one(p).await)?;
-    Ok(Generation {
-        registry,
-        campaigns,
-    })
+         (select value from generation where name = 'facts')")
+        .fetch_one(p).await)?;
+    Ok(Generation { registry, facts })
 }
 
 /// A unit as lists and charts name it.
@@ -298,7 +296,7 @@ pub struct YearData {
     pub generation: Generation,
     /// In ID order.
     pub units: Vec<UnitRow>,
-    /// The year's reports and notices (shared with the next [`YearData`] of the same campaigns:
+    /// The year's reports and notices (shared with the next [`YearData`] of the same facts:
     /// a registry change does not read them again).
     pub facts: Arc<YearFacts>,
     /// Every unit of the registry (existing that year or not) by ID, shared by the years.
@@ -309,14 +307,16 @@ pub struct YearData {
     pub above: HashSet<i64>,
 }
 
-/// What a year's campaigns hold for the indicators: their template, reports and notices, read
-/// while the campaigns' generation (`campaigns`) held.
+/// What a year's campaigns hold for the indicators: their template, reports (in report ID order)
+/// and notices (in notice ID order), as of the facts counter `generation`.
 #[derive(Debug, Clone, Default)]
 pub struct YearFacts {
     pub year: i32,
-    pub campaigns: i64,
+    pub generation: i64,
     pub template: Option<Template>,
     pub reports: Vec<ReportRow>,
+    /// Each report's ID, beside it.
+    pub report_ids: Vec<i64>,
     pub notices: Vec<NoticeRow>,
     /// The report items read (summed; submitted reports only); every answer when `all_answers`.
     pub items: Vec<String>,
@@ -717,7 +717,8 @@ pub async fn load_year_with(
 /// Reads `year`'s campaign facts: the template, the reports (under their report's place in the
 /// tree) and the notices; `items` are the report items to read (`None`: every answer).
 pub async fn load_facts(db: &Db, year: i32, items: Option<&[String]>) -> Result<YearFacts> {
-    let campaigns = generation(db, year).await?.campaigns;
+    // The counter first: a write while the rows are read only makes the next reader read again.
+    let generation = generation(db).await?.facts;
     let template = match with_db!(db, p => sqlx::query_scalar::<_, i64>(
         "select report_template_id from campaign where year = $1 order by campaign_id limit 1")
         .bind(year).fetch_optional(p).await)?
@@ -725,16 +726,17 @@ pub async fn load_facts(db: &Db, year: i32, items: Option<&[String]>) -> Result<
         Some(id) => Some(templates::get(db, id).await?),
         None => None,
     };
-    let reports = match &template {
-        Some(t) => load_reports(db, year, t, items).await?,
-        None => Vec::new(),
+    let (report_ids, reports) = match &template {
+        Some(t) => load_reports(db, year, t, items, None).await?.into_iter().unzip(),
+        None => (Vec::new(), Vec::new()),
     };
-    let notices = load_notices(db, year).await?;
+    let notices = load_notices(db, year, None).await?;
     Ok(YearFacts {
         year,
-        campaigns,
+        generation,
         template,
         reports,
+        report_ids,
         notices,
         items: items.map(<[String]>::to_vec).unwrap_or_default(),
         all_answers: items.is_none(),
@@ -766,7 +768,7 @@ pub fn assemble(registry: &Registry, facts: Arc<YearFacts>) -> Result<YearData> 
         year,
         generation: Generation {
             registry: registry.generation,
-            campaigns: facts.campaigns,
+            facts: facts.generation,
         },
         units,
         facts,
@@ -787,17 +789,21 @@ pub fn assemble(registry: &Registry, facts: Arc<YearFacts>) -> Result<YearData> 
     Ok(data)
 }
 
-/// What [`patch`] changed in a year: the rows of the units it touched as they were and as they
-/// are (a unit missing from one side did not exist then), and the reports of the changed units
-/// (their facts may have changed what a condition on reports reads). Counts over `old` taken
-/// away and over `new` added move a year's figures to the patched year's
-/// ([`shanghui_core::indicator::Tally::apply`]).
+/// What [`patch`] or [`refresh_facts`] changed in a year: the rows it touched as they were and
+/// as they are (a row missing from a side did not exist then). Counts over the old side taken
+/// away and over the new side added move a year's figures to the changed year's
+/// ([`shanghui_core::indicator::Tally::apply`]). A registry change has the changed units' reports
+/// on both sides (their facts may change what a condition on reports reads); a change of reports
+/// or notices has their units on both sides.
 #[derive(Debug, Clone, Default)]
 pub struct YearChange {
     pub from: Generation,
     pub old: Vec<UnitRow>,
     pub new: Vec<UnitRow>,
-    pub reports: Vec<ReportRow>,
+    pub old_reports: Vec<ReportRow>,
+    pub new_reports: Vec<ReportRow>,
+    pub old_notices: Vec<NoticeRow>,
+    pub new_notices: Vec<NoticeRow>,
 }
 
 impl YearChange {
@@ -807,15 +813,20 @@ impl YearChange {
         data: &'a YearData,
         lists: &'a DivisionLists,
     ) -> (Universe<'a>, Universe<'a>) {
-        let u = |units: &'a [UnitRow]| Universe {
-            year: data.year,
-            units,
-            divisions: lists,
-            template: data.facts.template.as_ref(),
-            reports: &self.reports,
-            notices: &[],
+        let u = |units: &'a [UnitRow], reports: &'a [ReportRow], notices: &'a [NoticeRow]| {
+            Universe {
+                year: data.year,
+                units,
+                divisions: lists,
+                template: data.facts.template.as_ref(),
+                reports,
+                notices,
+            }
         };
-        (u(&self.old), u(&self.new))
+        (
+            u(&self.old, &self.old_reports, &self.old_notices),
+            u(&self.new, &self.new_reports, &self.new_notices),
+        )
     }
 }
 
@@ -875,16 +886,147 @@ pub fn patch(registry: &Registry, data: &mut YearData, changed: &[i64]) -> Resul
         data.units.extend(added);
         data.units.sort_unstable_by_key(|u| u.id);
     }
-    change.reports = data
+    change.old_reports = data
         .facts
         .reports
         .iter()
         .filter(|r| changed_set.contains(&r.org_id))
         .cloned()
         .collect();
+    change.new_reports = change.old_reports.clone();
     data.names = registry.names.clone();
     data.generation.registry = registry.generation;
     Ok(change)
+}
+
+/// What [`refresh_facts`] did.
+#[derive(Debug)]
+pub enum FactsRefreshed {
+    /// Nothing of the year changed.
+    Current,
+    /// These reports and notices were read again and put in place.
+    Patched(YearChange),
+    /// The year's campaigns themselves changed, or too much did: read the year again.
+    Reload,
+}
+
+/// Brings `data`'s reports and notices to the facts counter `now`: reads again only the reports
+/// and notices of the year the change log names since the counter the year holds. A change of a
+/// campaign itself (its template, deadline or year), more than [`MAX_PATCH`] rows, or a log
+/// pruned past the year's counter asks for the year to be read again.
+pub async fn refresh_facts(db: &Db, data: &mut YearData, now: i64) -> Result<FactsRefreshed> {
+    let since = data.generation.facts;
+    if now == since {
+        return Ok(FactsRefreshed::Current);
+    }
+    let pruned: i64 = with_db!(db, p => sqlx::query_scalar(
+        "select coalesce((select value from generation where name = 'facts_pruned'), 0)")
+        .fetch_one(p).await)?;
+    if pruned > since || now < since {
+        return Ok(FactsRefreshed::Reload);
+    }
+    let rows: Vec<(Option<i64>, Option<i64>)> = with_db!(db, p => sqlx::query_as(
+        "select report_id, notice_id from fact_change where generation > $1 and generation <= $2 \
+         and year = $3 limit $4")
+        .bind(since).bind(now).bind(data.year).bind(MAX_PATCH as i64 + 1).fetch_all(p).await)?;
+    if rows.len() > MAX_PATCH || rows.iter().any(|(r, n)| r.is_none() && n.is_none()) {
+        return Ok(FactsRefreshed::Reload);
+    }
+    let ids = |pick: fn(&(Option<i64>, Option<i64>)) -> Option<i64>| {
+        let mut v: Vec<i64> = rows.iter().filter_map(pick).collect();
+        v.sort_unstable();
+        v.dedup();
+        v
+    };
+    let (rids, nids) = (ids(|r| r.0), ids(|r| r.1));
+    let facts = &data.facts;
+    let items = (!facts.all_answers).then_some(facts.items.as_slice());
+    let reports = match (&facts.template, rids.is_empty()) {
+        (_, true) => Vec::new(),
+        (Some(t), false) => load_reports(db, data.year, t, items, Some(&rids)).await?,
+        // Reports of a year without a campaign: the campaign is new.
+        (None, false) => return Ok(FactsRefreshed::Reload),
+    };
+    let notices = match nids.is_empty() {
+        true => Vec::new(),
+        false => load_notices(db, data.year, Some(&nids)).await?,
+    };
+    let mut change = YearChange {
+        from: data.generation,
+        ..YearChange::default()
+    };
+    let facts = Arc::make_mut(&mut data.facts);
+    change.old_reports = replace_sorted(&mut facts.report_ids, &mut facts.reports, &rids, reports);
+    change.new_reports = rids
+        .iter()
+        .filter_map(|id| facts.report_ids.binary_search(id).ok())
+        .map(|i| facts.reports[i].clone())
+        .collect();
+    let mut notice_ids: Vec<i64> = facts.notices.iter().map(|n| n.id).collect();
+    let keyed = notices.into_iter().map(|n| (n.id, n)).collect();
+    change.old_notices = replace_sorted(&mut notice_ids, &mut facts.notices, &nids, keyed);
+    change.new_notices = facts
+        .notices
+        .iter()
+        .filter(|n| nids.binary_search(&n.id).is_ok())
+        .cloned()
+        .collect();
+    facts.generation = now;
+    // The units of the rows changed, the same on both sides: a condition on reports reads them.
+    let mut orgs: Vec<i64> = (change.old_reports.iter().chain(&change.new_reports))
+        .map(|r| r.org_id)
+        .collect();
+    orgs.sort_unstable();
+    orgs.dedup();
+    change.new = orgs
+        .iter()
+        .filter_map(|id| data.units.binary_search_by_key(id, |u| u.id).ok())
+        .map(|i| data.units[i].clone())
+        .collect();
+    change.old = change.new.clone();
+    data.generation.facts = now;
+    Ok(FactsRefreshed::Patched(change))
+}
+
+/// Puts `fresh` (rows by ID, in ID order) in place of the rows of `ids` in `rows` (beside their
+/// sorted `keys`); a row of `ids` missing from `fresh` is gone. Returns the rows replaced or
+/// removed, as they were.
+fn replace_sorted<T: Clone>(
+    keys: &mut Vec<i64>,
+    rows: &mut Vec<T>,
+    ids: &[i64],
+    fresh: Vec<(i64, T)>,
+) -> Vec<T> {
+    let old: Vec<T> = ids
+        .iter()
+        .filter_map(|id| keys.binary_search(id).ok())
+        .map(|i| rows[i].clone())
+        .collect();
+    let fresh_ids: HashSet<i64> = fresh.iter().map(|r| r.0).collect();
+    let mut added = Vec::new();
+    for (id, row) in fresh {
+        match keys.binary_search(&id) {
+            Ok(i) => rows[i] = row,
+            Err(_) => added.push((id, row)),
+        }
+    }
+    let gone: HashSet<i64> = ids
+        .iter()
+        .copied()
+        .filter(|id| !fresh_ids.contains(id) && keys.binary_search(id).is_ok())
+        .collect();
+    // Rows come and go rarely: rebuilt once, in ID order, when they do.
+    if !gone.is_empty() || !added.is_empty() {
+        let mut all: Vec<(i64, T)> = keys
+            .drain(..)
+            .zip(rows.drain(..))
+            .filter(|(id, _)| !gone.contains(id))
+            .chain(added)
+            .collect();
+        all.sort_unstable_by_key(|r| r.0);
+        (*keys, *rows) = all.into_iter().unzip();
+    }
+    old
 }
 
 /// A report's or notice's place: the ancestors in its stored path.
@@ -897,12 +1039,44 @@ fn path_ancestors(path: &str, id: i64) -> Result<Vec<i64>> {
     Ok(ids)
 }
 
+/// The restriction to `ids` of a query over rows named `column`, in chunks a statement holds
+/// (the IDs are numbers from the database, written into the statement); one pass without IDs.
+fn id_chunks(column: &str, ids: Option<&[i64]>) -> Vec<String> {
+    match ids {
+        None => vec![String::new()],
+        Some(ids) => ids
+            .chunks(1_000)
+            .map(|c| {
+                let list: Vec<String> = c.iter().map(i64::to_string).collect();
+                format!(" and {column} in ({})", list.join(", "))
+            })
+            .collect(),
+    }
+}
+
+/// `year`'s reports (only `ids`, when given) by report ID, in ID order.
 async fn load_reports(
     db: &Db,
     year: i32,
     t: &Template,
     items: Option<&[String]>,
-) -> Result<Vec<ReportRow>> {
+    ids: Option<&[i64]>,
+) -> Result<Vec<(i64, ReportRow)>> {
+    let mut out = Vec::new();
+    for only in id_chunks("r.report_id", ids) {
+        out.extend(load_reports_where(db, year, t, items, &only).await?);
+    }
+    out.sort_unstable_by_key(|r| r.0);
+    Ok(out)
+}
+
+async fn load_reports_where(
+    db: &Db,
+    year: i32,
+    t: &Template,
+    items: Option<&[String]>,
+    only: &str,
+) -> Result<Vec<(i64, ReportRow)>> {
     type Row = (
         i64,
         i64,
@@ -916,7 +1090,7 @@ async fn load_reports(
     let all_answers = items.is_none();
     let sql = format!(
         "select r.report_id, r.organization_id, r.path, r.expected, r.status, r.first_submitted_on, c.deadline, {} \
-         from report r join campaign c on c.campaign_id = r.campaign_id where c.year = $1",
+         from report r join campaign c on c.campaign_id = r.campaign_id where c.year = $1{only}",
         if all_answers { "r.answers" } else { "null" }
     );
     let rows: Vec<Row> = with_db!(db, p => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
@@ -934,31 +1108,30 @@ async fn load_reports(
             _ => None,
         };
         index.insert(rid, out.len());
-        out.push(ReportRow {
-            org_id: org,
-            ancestors: path_ancestors(&path, org)?,
-            expected,
-            submitted,
-            on_time: submitted && first.is_some_and(|f| f <= deadline),
-            answers,
-        });
+        out.push((
+            rid,
+            ReportRow {
+                org_id: org,
+                ancestors: path_ancestors(&path, org)?,
+                expected,
+                submitted,
+                on_time: submitted && first.is_some_and(|f| f <= deadline),
+                answers,
+            },
+        ));
     }
     for item in items.unwrap_or(&[]) {
         let Some(it) = t.item(item) else { continue };
         // One JSON field of each submitted report, as text (each backend has its own JSON syntax).
-        let sql = match db {
-            Db::Sqlite(_) => {
-                "select r.report_id, cast(json_extract(r.answers, '$.' || $2) as text) \
-                 from report r join campaign c on c.campaign_id = r.campaign_id \
-                 where c.year = $1 and r.status = 'submitted'"
-            }
-            Db::Postgres(_) => {
-                "select r.report_id, (cast(r.answers as jsonb) ->> $2) \
-                 from report r join campaign c on c.campaign_id = r.campaign_id \
-                 where c.year = $1 and r.status = 'submitted'"
-            }
+        let field = match db {
+            Db::Sqlite(_) => "cast(json_extract(r.answers, '$.' || $2) as text)",
+            Db::Postgres(_) => "(cast(r.answers as jsonb) ->> $2)",
         };
-        let vals: Vec<(i64, Option<String>)> = with_db!(db, p => sqlx::query_as(sql)
+        let sql = format!(
+            "select r.report_id, {field} from report r join campaign c on c.campaign_id = r.campaign_id \
+             where c.year = $1 and r.status = 'submitted'{only}"
+        );
+        let vals: Vec<(i64, Option<String>)> = with_db!(db, p => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
             .bind(year).bind(item).fetch_all(p).await)?;
         for (rid, v) in vals {
             let (Some(&k), Some(v)) = (index.get(&rid), v) else {
@@ -973,7 +1146,7 @@ async fn load_reports(
                 ItemType::Decimal => v.trim().parse().ok().map(Value::Decimal),
                 _ => None,
             };
-            if let (Some(value), Some(a)) = (value, out[k].answers.as_mut()) {
+            if let (Some(value), Some(a)) = (value, out[k].1.answers.as_mut()) {
                 a.insert(item.clone(), value);
             }
         }
@@ -981,11 +1154,19 @@ async fn load_reports(
     Ok(out)
 }
 
-async fn load_notices(db: &Db, year: i32) -> Result<Vec<NoticeRow>> {
+/// `year`'s notices (only `ids`, when given), in ID order.
+async fn load_notices(db: &Db, year: i32, ids: Option<&[i64]>) -> Result<Vec<NoticeRow>> {
     type Row = (i64, i64, String, String, Option<NaiveDate>, NaiveDate);
-    let rows: Vec<Row> = with_db!(db, p => sqlx::query_as(
-        "select notice_id, organization_id, path, status, closed_on, deadline from notice where year = $1")
-        .bind(year).fetch_all(p).await)?;
+    let mut rows: Vec<Row> = Vec::new();
+    for only in id_chunks("notice_id", ids) {
+        let sql = format!(
+            "select notice_id, organization_id, path, status, closed_on, deadline from notice where year = $1{only}"
+        );
+        let part: Vec<Row> = with_db!(db, p => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
+            .bind(year).fetch_all(p).await)?;
+        rows.extend(part);
+    }
+    rows.sort_unstable_by_key(|r| r.0);
     rows.into_iter()
         .map(|(id, org, path, status, closed_on, deadline)| {
             let closed = status == "closed";

@@ -1340,3 +1340,45 @@ fn a_tally_refuses_a_node_changing_division() {
     assert!(tally.apply(&part(&old, &rs, &l, &t), &part(&new, &rs, &l, &t)));
     assert_eq!(tally.get(99), None);
 }
+
+#[test]
+fn a_tally_moved_by_reports_and_notices_equals_counting_again() {
+    let (l, t) = (lists(), template::sample());
+    let y = year_2024();
+    let nodes = [1, 2, 3, 4, 5, 6, 30];
+    // 14 submits on time; 12 is put back on the list; notice 102 closes, 103 is issued.
+    let mut after = year_2024();
+    after.reports[4] = report(14, GULOU, "on_time", members(60));
+    after.reports[2].expected = true;
+    after.notices[2] = notice(102, 13, true, true);
+    after.notices.push(notice(103, 14, false, false));
+    let units: Vec<UnitRow> = y
+        .units
+        .iter()
+        .filter(|u| [12, 13, 14].contains(&u.id))
+        .cloned()
+        .collect();
+    let (old_r, new_r) = (
+        vec![y.reports[2].clone(), y.reports[4].clone()],
+        vec![after.reports[2].clone(), after.reports[4].clone()],
+    );
+    let (old_n, new_n) = (
+        vec![y.notices[2].clone()],
+        vec![after.notices[2].clone(), after.notices[3].clone()],
+    );
+    for ci in tallied() {
+        let mut tally = Tally::new(&ci, &universe(&y, 2024, &l, &t), &nodes);
+        let old = Universe {
+            notices: &old_n,
+            ..part(&units, &old_r, &l, &t)
+        };
+        let new = Universe {
+            notices: &new_n,
+            ..part(&units, &new_r, &l, &t)
+        };
+        assert!(tally.apply(&old, &new), "{}", ci.indicator.code);
+        let want = compute(&ci, &universe(&after, 2024, &l, &t), &nodes);
+        let got: Vec<Fraction> = nodes.iter().map(|n| tally.get(*n).unwrap()).collect();
+        assert_eq!(got, want, "{}", ci.indicator.code);
+    }
+}

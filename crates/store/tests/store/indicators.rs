@@ -1,13 +1,17 @@
-//! The coverage years kept in memory, brought forward by the registry's change log on every
-//! backend: after each kind of change (a field, a move, a subtree moved, a dissolution, a new
-//! unit) the patched year equals the year assembled again from the whole registry.
+//! The coverage years kept in memory, brought forward by the change logs on every backend: after
+//! each kind of registry change (a field, a move, a subtree moved, a dissolution, a new unit) the
+//! patched year equals the year assembled again from the whole registry; after each change of
+//! reports (a submission, the expected list, a move), its reports equal those read again.
 
 use shanghui_core::Scope;
 use shanghui_core::field::Field;
-use shanghui_store::indicators::{self, Refreshed, YearData};
-use shanghui_store::{Actor, Db, orgs, registry, testing};
+use shanghui_core::report::Action;
+use shanghui_core::template::Value;
+use shanghui_store::campaigns::{self, NewCampaign};
+use shanghui_store::indicators::{self, FactsRefreshed, Refreshed, YearData};
+use shanghui_store::{Actor, Db, orgs, registry, reports, review, templates, testing};
 
-use super::reports::chambers;
+use super::reports::{answers, chambers};
 use super::{chamber, day, owned, tree};
 
 /// What a year holds, as text (units, parents, names), to compare two years built two ways.
@@ -120,5 +124,109 @@ async fn kept_years_follow_the_change_log_on_every_backend() {
         );
         assert_eq!(behind.generation, now);
         assert_eq!(behind.len(), kept.len());
+    }
+}
+
+/// A year's reports and notices, as text.
+fn facts_shape(d: &YearData) -> String {
+    format!(
+        "{:?}\n{:?}\n{:?}",
+        d.facts.report_ids, d.facts.reports, d.facts.notices
+    )
+}
+
+/// Refreshes `year`'s facts to the database's counter, expecting a patch; checks the year against
+/// its reports and notices read again, and returns the change.
+async fn check_facts(db: &Db, year: &mut YearData, what: &str) -> indicators::YearChange {
+    let now = indicators::generation(db).await.unwrap().facts;
+    assert!(now > year.generation.facts, "{what}: the facts counter moved");
+    let change = match indicators::refresh_facts(db, year, now).await.unwrap() {
+        FactsRefreshed::Patched(c) => c,
+        other => panic!("{what}: {other:?}"),
+    };
+    let items = ["members_total".to_string()];
+    let again = indicators::load_facts(db, 2025, Some(&items)).await.unwrap();
+    let kept = indicators::load_registry(db).await.unwrap();
+    let again = indicators::assemble(&kept, std::sync::Arc::new(again)).unwrap();
+    assert_eq!(facts_shape(year), facts_shape(&again), "{what}");
+    assert_eq!(year.generation, again.generation, "{what}");
+    change
+}
+
+#[tokio::test]
+async fn kept_reports_follow_the_change_log_on_every_backend() {
+    let d = shanghui_core::DivisionIndex::shipped();
+    for t in testing::all().await {
+        let db = &t.db;
+        let (a, all) = (Actor::system("test"), Scope::all());
+        let tr = tree(db, &d).await;
+        let ids = chambers(
+            db,
+            &d,
+            "年报商会",
+            &[(tr.gulou, "350102"), (tr.gulou, "350102"), (tr.xiamen, "350203")],
+        )
+        .await;
+        let tid = templates::ensure_sample(db, &a).await.unwrap();
+        let new = NewCampaign {
+            organization_id: tr.fujian,
+            year: 2025,
+            template_id: tid,
+            opens_on: day(2026, 3, 1),
+            deadline: day(2099, 12, 31),
+        };
+        let cid = campaigns::open(db, &all, &new, &a).await.unwrap().campaign.id;
+        let items = ["members_total".to_string()];
+        let facts = indicators::load_facts(db, 2025, Some(&items)).await.unwrap();
+        let mut kept = indicators::load_registry(db).await.unwrap();
+        let mut year = indicators::assemble(&kept, std::sync::Arc::new(facts)).unwrap();
+        assert_eq!(year.facts.reports.len(), 3);
+
+        // A report submitted: read again alone, with the item the indicators sum.
+        reports::save(db, &all, cid, ids[0], &answers(120), 0, Action::Submit, &a)
+            .await
+            .unwrap();
+        let change = check_facts(db, &mut year, "a submission").await;
+        assert_eq!(change.old_reports.len(), 1);
+        assert!(!change.old_reports[0].submitted && change.new_reports[0].submitted);
+        let members = change.new_reports[0].answers.as_ref().unwrap().get("members_total");
+        assert_eq!(members, Some(&Value::Integer(120)));
+        assert_eq!(change.new.len(), 1, "the reporting unit, for conditions on reports");
+
+        // A comment by a reviewer moves nothing the indicators read.
+        let before = indicators::generation(db).await.unwrap().facts;
+        review::comment(db, &all, cid, ids[0], None, "请补充会员名册", &a)
+            .await
+            .unwrap();
+        assert_eq!(indicators::generation(db).await.unwrap().facts, before);
+
+        // Taken off the expected list.
+        campaigns::set_expected(db, &all, cid, ids[2], false, &a)
+            .await
+            .unwrap();
+        check_facts(db, &mut year, "off the list").await;
+
+        // A unit moved while the campaign is open: its report follows it (its path), and the
+        // registry's patch and the reports' patch together equal both read again.
+        registry::move_to(db, &all, ids[1], tr.fuzhou, day(2025, 7, 1), &a)
+            .await
+            .unwrap();
+        let ids_changed = match indicators::refresh_registry(db, &mut kept).await.unwrap() {
+            Refreshed::Patched(ids) => ids,
+            other => panic!("{other:?}"),
+        };
+        indicators::patch(&kept, &mut year, &ids_changed).unwrap();
+        let change = check_facts(db, &mut year, "a move").await;
+        assert_eq!(change.new_reports[0].ancestors.last(), Some(&tr.fuzhou));
+
+        // The campaign's deadline: every report's timeliness, so the year is read again.
+        campaigns::set_deadline(db, &all, cid, day(2099, 6, 30), &a)
+            .await
+            .unwrap();
+        let now = indicators::generation(db).await.unwrap().facts;
+        assert!(matches!(
+            indicators::refresh_facts(db, &mut year, now).await.unwrap(),
+            FactsRefreshed::Reload
+        ));
     }
 }

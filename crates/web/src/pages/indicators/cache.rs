@@ -15,7 +15,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use shanghui_core::OrgKind;
 use shanghui_core::indicator::{DivisionLists, Indicator, Tally};
 use shanghui_store::Db;
-use shanghui_store::indicators::{self, Generation, Refreshed, YearChange, YearData};
+use shanghui_store::indicators::{self, FactsRefreshed, Generation, Refreshed, YearChange, YearData};
 
 use crate::{AppError, AppState};
 
@@ -27,9 +27,12 @@ const LOG_KEPT: i64 = 100_000;
 #[derive(Default)]
 pub struct IndicatorCache {
     lists: OnceLock<Arc<DivisionLists>>,
-    /// The registry and the years over it, brought up to date by one request at a time (the
-    /// others wait, then find them current).
+    /// The registry the years are over, brought up to date by one request at a time (the others
+    /// wait, then find the years current).
     kept: tokio::sync::Mutex<Kept>,
+    /// The years, each at the generation it was read or patched to (looked up without waiting
+    /// when they are current).
+    years: Mutex<HashMap<i32, Arc<YearData>>>,
     /// (year, indicator) → its counts for every federation and branch of the year.
     tables: Mutex<HashMap<(i32, String), Arc<NodeTable>>>,
 }
@@ -37,7 +40,6 @@ pub struct IndicatorCache {
 #[derive(Default)]
 struct Kept {
     registry: Option<indicators::Registry>,
-    years: HashMap<i32, Arc<YearData>>,
     /// The generation the change log was last pruned to.
     pruned: i64,
 }
@@ -59,8 +61,9 @@ impl IndicatorCache {
             .clone()
     }
 
-    /// `years` with the answers `items` asks for: kept ones brought to the registry's generation
-    /// (patched for the units changed since), the rest read (side by side).
+    /// `years` with the answers `items` asks for: kept ones brought forward (patched for the
+    /// units, reports and notices changed since), the rest read (side by side). When every one
+    /// is current (one small query tells), nothing waits.
     pub async fn years(
         &self,
         state: &AppState,
@@ -68,6 +71,21 @@ impl IndicatorCache {
         items: &Option<Vec<String>>,
     ) -> Result<HashMap<i32, Arc<YearData>>, AppError> {
         let db = &state.db;
+        let now = indicators::generation(db).await?;
+        {
+            let kept = self.years_lock();
+            let out: HashMap<i32, Arc<YearData>> = years
+                .clone()
+                .filter_map(|y| {
+                    kept.get(&y)
+                        .filter(|d| d.generation == now && d.facts.answers(items.as_deref()))
+                        .map(|d| (y, d.clone()))
+                })
+                .collect();
+            if out.len() == years.clone().count() {
+                return Ok(out);
+            }
+        }
         let lists = self.lists(state);
         let mut kept = self.kept.lock().await;
         let before = kept.registry.as_ref().map(|r| r.generation);
@@ -81,76 +99,96 @@ impl IndicatorCache {
                 None
             }
         };
-        let registry = kept.registry.take().expect("the registry was read");
-        let result = self
-            .bring_years(db, &mut kept, &registry, before, changed, years, items, &lists)
-            .await;
+        let registry = kept.registry.as_ref().expect("the registry was read");
+        let facts = indicators::generation(db).await?.facts;
+        let mut out = HashMap::new();
+        let mut reads = tokio::task::JoinSet::new();
+        for y in years {
+            let kept_year = self
+                .years_lock()
+                .get(&y)
+                .filter(|d| d.facts.answers(items.as_deref()))
+                .cloned();
+            let brought = match kept_year {
+                Some(d) => {
+                    self.bring(db, d, registry, before, changed.as_deref(), facts, &lists)
+                        .await?
+                }
+                None => None,
+            };
+            match brought {
+                Some(d) => {
+                    out.insert(y, d);
+                }
+                None => {
+                    let (db, items) = (db.clone(), items.clone());
+                    reads.spawn(async move {
+                        indicators::load_facts(&db, y, items.as_deref())
+                            .await
+                            .map(|f| (y, f))
+                    });
+                }
+            }
+        }
+        while let Some(r) = reads.join_next().await {
+            let (y, f) = r.map_err(|e| AppError::Internal(e.to_string()))??;
+            let d = Arc::new(indicators::assemble(registry, Arc::new(f))?);
+            let mut years = self.years_lock();
+            if years.len() >= 16 {
+                years.clear();
+            }
+            years.insert(y, d.clone());
+            out.insert(y, d);
+        }
         let generation = registry.generation;
-        kept.registry = Some(registry);
         if generation - kept.pruned >= LOG_KEPT / 10 && generation > LOG_KEPT {
             indicators::prune_registry_changes(db, generation - LOG_KEPT).await?;
             kept.pruned = generation - LOG_KEPT;
         }
-        result
+        Ok(out)
     }
 
-    /// Each of `years` at `registry`'s generation: kept and current; kept over the previous
-    /// registry and patched for `changed`; assembled again from its kept reports; or read.
+    /// A kept year brought to `registry`'s generation (patched for `changed` when it is over the
+    /// registry before them, assembled again otherwise) and to the facts counter `facts`
+    /// (patched for the reports and notices changed since); `None` when its reports must be read
+    /// again. The kept counts of the year move with each patch.
     #[allow(clippy::too_many_arguments)]
-    async fn bring_years(
+    async fn bring(
         &self,
         db: &Db,
-        kept: &mut Kept,
+        mut d: Arc<YearData>,
         registry: &indicators::Registry,
         before: Option<i64>,
-        changed: Option<Vec<i64>>,
-        years: RangeInclusive<i32>,
-        items: &Option<Vec<String>>,
+        changed: Option<&[i64]>,
+        facts: i64,
         lists: &DivisionLists,
-    ) -> Result<HashMap<i32, Arc<YearData>>, AppError> {
-        let mut out = HashMap::new();
-        let mut reads = tokio::task::JoinSet::new();
-        for y in years {
-            let campaigns = indicators::generation(db, y).await?.campaigns;
-            let usable = kept
-                .years
-                .get(&y)
-                .filter(|d| d.generation.campaigns == campaigns && d.facts.answers(items.as_deref()))
-                .cloned();
-            let Some(mut d) = usable else {
-                let (db, items) = (db.clone(), items.clone());
-                reads.spawn(async move {
-                    indicators::load_facts(&db, y, items.as_deref())
-                        .await
-                        .map(|f| (y, f))
-                });
-                continue;
-            };
-            if d.generation.registry != registry.generation {
-                match &changed {
-                    Some(ids) if Some(d.generation.registry) == before => {
-                        // Patched in place unless a request still holds it (then a copy).
-                        kept.years.remove(&y);
-                        let data = Arc::make_mut(&mut d);
-                        let change = indicators::patch(registry, data, ids)?;
-                        self.move_tables(data, &change, lists);
-                    }
-                    _ => d = Arc::new(indicators::assemble(registry, d.facts.clone())?),
+    ) -> Result<Option<Arc<YearData>>, AppError> {
+        let y = d.year;
+        if d.generation.registry == registry.generation && d.generation.facts == facts {
+            return Ok(Some(d));
+        }
+        // Patched in place unless a request still holds it (then a copy).
+        self.years_lock().remove(&y);
+        if d.generation.registry != registry.generation {
+            match changed {
+                Some(ids) if Some(d.generation.registry) == before => {
+                    let data = Arc::make_mut(&mut d);
+                    let change = indicators::patch(registry, data, ids)?;
+                    self.move_tables(data, &change, lists);
                 }
-                kept.years.insert(y, d.clone());
+                _ => d = Arc::new(indicators::assemble(registry, d.facts.clone())?),
             }
-            out.insert(y, d);
         }
-        while let Some(r) = reads.join_next().await {
-            let (y, facts) = r.map_err(|e| AppError::Internal(e.to_string()))??;
-            let d = Arc::new(indicators::assemble(registry, Arc::new(facts))?);
-            if kept.years.len() >= 16 {
-                kept.years.clear();
+        if d.generation.facts != facts {
+            let data = Arc::make_mut(&mut d);
+            match indicators::refresh_facts(db, data, facts).await? {
+                FactsRefreshed::Current => {}
+                FactsRefreshed::Patched(change) => self.move_tables(data, &change, lists),
+                FactsRefreshed::Reload => return Ok(None),
             }
-            kept.years.insert(y, d.clone());
-            out.insert(y, d);
         }
-        Ok(out)
+        self.years_lock().insert(y, d.clone());
+        Ok(Some(d))
     }
 
     /// Moves the kept counts of `data`'s year by `change`; a count that cannot be moved (a
@@ -214,6 +252,11 @@ impl IndicatorCache {
         }
         tables.insert(key, t.clone());
         Ok(t)
+    }
+
+    fn years_lock(&self) -> std::sync::MutexGuard<'_, HashMap<i32, Arc<YearData>>> {
+        // A panic while holding the lock leaves a map that is still consistent.
+        self.years.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<(i32, String), Arc<NodeTable>>> {
