@@ -281,7 +281,7 @@ pub async fn generation(db: &Db) -> Result<Generation> {
 }
 
 /// A unit as lists and charts name it.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Named {
     pub name: String,
     pub kind: OrgKind,
@@ -506,7 +506,12 @@ impl Registry {
     /// `id`'s row in a year ending `end`: `None` when it does not exist then (not in the
     /// registry, founded later, or dissolved by then).
     fn year_row(&self, id: i64, end: NaiveDate) -> Result<Option<UnitRow>> {
-        let Some(facts) = self.units.get(&id).map(|r| year_facts(r, end)).transpose()? else {
+        let Some(facts) = self
+            .units
+            .get(&id)
+            .map(|r| year_facts(r, end))
+            .transpose()?
+        else {
             return Ok(None);
         };
         Ok(facts.map(|facts| UnitRow {
@@ -545,7 +550,10 @@ fn year_facts(r: &UnitDbRow, end: NaiveDate) -> Result<Option<OrgFacts>> {
         category: r.category.as_deref().and_then(ChamberCategory::from_code),
         registered: r.registered,
         party_org: r.party_org,
-        party_org_form: r.party_org_form.as_deref().and_then(PartyOrgForm::from_code),
+        party_org_form: r
+            .party_org_form
+            .as_deref()
+            .and_then(PartyOrgForm::from_code),
         members_total: r.members_total,
         members_unit: r.members_unit,
         members_individual: r.members_individual,
@@ -581,7 +589,10 @@ pub async fn load_registry(db: &Db) -> Result<Registry> {
     Registry::new(
         generation,
         units,
-        links.into_iter().map(|(id, p, f, t)| (id, (p, f, t))).collect(),
+        links
+            .into_iter()
+            .map(|(id, p, f, t)| (id, (p, f, t)))
+            .collect(),
     )
 }
 
@@ -626,14 +637,26 @@ pub async fn refresh_registry(db: &Db, registry: &mut Registry) -> Result<Refres
         return Ok(Refreshed::Reloaded);
     }
     let (units, links) = read_units(db, &ids).await?;
-    let names = Arc::make_mut(&mut registry.names);
+    // The names are shared with the kept years: copied only when a name, kind, level or
+    // division changed (not for a move, a dissolution or another field).
+    let mut fresh = HashMap::with_capacity(units.len());
+    for u in &units {
+        fresh.insert(u.organization_id, named(u)?);
+    }
+    if ids.iter().any(|id| registry.names.get(id) != fresh.get(id)) {
+        let names = Arc::make_mut(&mut registry.names);
+        for id in &ids {
+            match fresh.remove(id) {
+                Some(n) => names.insert(*id, n),
+                None => names.remove(id),
+            };
+        }
+    }
     for id in &ids {
         registry.units.remove(id);
         registry.links.remove(id);
-        names.remove(id);
     }
     for u in units {
-        names.insert(u.organization_id, named(&u)?);
         registry.units.insert(u.organization_id, u);
     }
     for (id, link) in links {
@@ -676,17 +699,23 @@ async fn read_units(db: &Db, ids: &[i64]) -> Result<(Vec<UnitDbRow>, Vec<(i64, L
     Ok((units, links))
 }
 
-/// Forgets the change log up to generation `upto` (a reader holding an older generation then
-/// reads the whole registry again). Keeps the log from growing without end.
-pub async fn prune_registry_changes(db: &Db, upto: i64) -> Result<()> {
+/// Forgets the change logs up to the registry's generation `registry` and the facts counter
+/// `facts` (a reader holding an older one then reads the whole registry, or the year, again).
+/// Keeps the logs from growing without end.
+pub async fn prune_changes(db: &Db, registry: i64, facts: i64) -> Result<()> {
     with_db!(db, p => {
         let mut tx = p.begin().await?;
-        sqlx::query("delete from registry_change where generation <= $1")
-            .bind(upto).execute(&mut *tx).await?;
-        sqlx::query("insert into generation (name, value) values ('registry_pruned', $1) \
-                     on conflict (name) do update set value = excluded.value \
-                     where excluded.value > generation.value")
-            .bind(upto).execute(&mut *tx).await?;
+        for (table, mark, upto) in [
+            ("registry_change", "registry_pruned", registry),
+            ("fact_change", "facts_pruned", facts),
+        ] {
+            let sql = format!("delete from {table} where generation <= $1");
+            sqlx::query(sqlx::AssertSqlSafe(sql.as_str())).bind(upto).execute(&mut *tx).await?;
+            sqlx::query("insert into generation (name, value) values ($1, $2) \
+                         on conflict (name) do update set value = excluded.value \
+                         where excluded.value > generation.value")
+                .bind(mark).bind(upto).execute(&mut *tx).await?;
+        }
         tx.commit().await?;
         Ok::<_, StoreError>(())
     })
@@ -727,7 +756,10 @@ pub async fn load_facts(db: &Db, year: i32, items: Option<&[String]>) -> Result<
         None => None,
     };
     let (report_ids, reports) = match &template {
-        Some(t) => load_reports(db, year, t, items, None).await?.into_iter().unzip(),
+        Some(t) => load_reports(db, year, t, items, None)
+            .await?
+            .into_iter()
+            .unzip(),
         None => (Vec::new(), Vec::new()),
     };
     let notices = load_notices(db, year, None).await?;
@@ -813,16 +845,15 @@ impl YearChange {
         data: &'a YearData,
         lists: &'a DivisionLists,
     ) -> (Universe<'a>, Universe<'a>) {
-        let u = |units: &'a [UnitRow], reports: &'a [ReportRow], notices: &'a [NoticeRow]| {
-            Universe {
+        let u =
+            |units: &'a [UnitRow], reports: &'a [ReportRow], notices: &'a [NoticeRow]| Universe {
                 year: data.year,
                 units,
                 divisions: lists,
                 template: data.facts.template.as_ref(),
                 reports,
                 notices,
-            }
-        };
+            };
         (
             u(&self.old, &self.old_reports, &self.old_notices),
             u(&self.new, &self.new_reports, &self.new_notices),
@@ -836,13 +867,16 @@ impl YearChange {
 /// the registry's previous generation.
 pub fn patch(registry: &Registry, data: &mut YearData, changed: &[i64]) -> Result<YearChange> {
     let end = year_end(data.year)?;
-    let changed_set: HashSet<i64> = changed.iter().copied().collect();
+    // Sorted: a lookup per ancestor of every unit below must cost next to nothing.
+    let mut changed_set = changed.to_vec();
+    changed_set.sort_unstable();
+    let is_changed = |id: &i64| changed_set.binary_search(id).is_ok();
     let mut touched: Vec<i64> = changed.to_vec();
     if changed.iter().any(|c| data.above.contains(c)) {
         touched.extend(
             data.units
                 .iter()
-                .filter(|u| u.ancestors.iter().any(|a| changed_set.contains(a)))
+                .filter(|u| u.ancestors.iter().any(is_changed))
                 .map(|u| u.id),
         );
     }
@@ -866,7 +900,9 @@ pub fn patch(registry: &Registry, data: &mut YearData, changed: &[i64]) -> Resul
         }
         match (at, now) {
             (Ok(i), Some(n)) => {
-                change.old.push(std::mem::replace(&mut data.units[i], n.clone()));
+                change
+                    .old
+                    .push(std::mem::replace(&mut data.units[i], n.clone()));
                 change.new.push(n);
             }
             (Ok(i), None) => {
@@ -890,7 +926,7 @@ pub fn patch(registry: &Registry, data: &mut YearData, changed: &[i64]) -> Resul
         .facts
         .reports
         .iter()
-        .filter(|r| changed_set.contains(&r.org_id))
+        .filter(|r| is_changed(&r.org_id))
         .cloned()
         .collect();
     change.new_reports = change.old_reports.clone();

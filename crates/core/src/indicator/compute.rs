@@ -458,7 +458,10 @@ fn needs_facts(f: &Filter) -> bool {
 
 /// The indicator compiled for the universe's template: recompiled when it was compiled against
 /// another; conditions that do not compile against it count nothing.
-pub(super) fn aligned<'c>(ci: &'c CompiledIndicator, u: &Universe<'_>) -> Cow<'c, CompiledIndicator> {
+pub(super) fn aligned<'c>(
+    ci: &'c CompiledIndicator,
+    u: &Universe<'_>,
+) -> Cow<'c, CompiledIndicator> {
     match u.template {
         Some(t) if ci.uses_template() && !ci.compiled_for(t) => match check(&ci.indicator, t) {
             Ok(c) => Cow::Owned(c),

@@ -51,7 +51,12 @@ impl Tally {
         }
         let num = counts(&ci.numerator, u, &nodes);
         let den = ci.denominator.as_ref().map(|d| counts(d, u, &nodes));
-        Tally { ci, nodes, num, den }
+        Tally {
+            ci,
+            nodes,
+            num,
+            den,
+        }
     }
 
     /// The nodes counted, in the order given.

@@ -1333,7 +1333,10 @@ fn a_tally_refuses_a_node_changing_division() {
     let before: Vec<_> = nodes.iter().map(|n| tally.get(*n)).collect();
     assert!(!tally.apply(&part(&old, &rs, &l, &t), &part(&new, &rs, &l, &t)));
     let unchanged: Vec<_> = nodes.iter().map(|n| tally.get(*n)).collect();
-    assert_eq!(before, unchanged, "a refused change leaves the tally as it was");
+    assert_eq!(
+        before, unchanged,
+        "a refused change leaves the tally as it was"
+    );
     // The party-organisation rate does not count divisions: the same change moves it.
     let ci = builtin("party_org_rate");
     let mut tally = Tally::new(&ci, &universe(&y, 2024, &l, &t), &nodes);

@@ -59,7 +59,11 @@ async fn kept_years_follow_the_change_log_on_every_backend() {
             db,
             &d,
             "覆盖商会",
-            &[(tr.gulou, "350102"), (tr.gulou, "350102"), (tr.xiamen, "350203")],
+            &[
+                (tr.gulou, "350102"),
+                (tr.gulou, "350102"),
+                (tr.xiamen, "350203"),
+            ],
         )
         .await;
         let mut kept = indicators::load_registry(db).await.unwrap();
@@ -97,7 +101,10 @@ async fn kept_years_follow_the_change_log_on_every_backend() {
             .await
             .unwrap();
         let change = check_patch(db, &mut kept, &mut year, &[tr.gulou], "a subtree").await;
-        assert!(change.new.iter().any(|u| u.id == ids[0]), "the chamber below moved too");
+        assert!(
+            change.new.iter().any(|u| u.id == ids[0]),
+            "the chamber below moved too"
+        );
 
         // Dissolved during the year: gone from it.
         registry::dissolve(db, &all, ids[2], day(2025, 9, 1), &a)
@@ -117,7 +124,7 @@ async fn kept_years_follow_the_change_log_on_every_backend() {
             .await
             .unwrap();
         let now = indicators::load_registry(db).await.unwrap().generation;
-        indicators::prune_registry_changes(db, now).await.unwrap();
+        indicators::prune_changes(db, now, 0).await.unwrap();
         assert_eq!(
             indicators::refresh_registry(db, &mut behind).await.unwrap(),
             Refreshed::Reloaded
@@ -139,13 +146,18 @@ fn facts_shape(d: &YearData) -> String {
 /// its reports and notices read again, and returns the change.
 async fn check_facts(db: &Db, year: &mut YearData, what: &str) -> indicators::YearChange {
     let now = indicators::generation(db).await.unwrap().facts;
-    assert!(now > year.generation.facts, "{what}: the facts counter moved");
+    assert!(
+        now > year.generation.facts,
+        "{what}: the facts counter moved"
+    );
     let change = match indicators::refresh_facts(db, year, now).await.unwrap() {
         FactsRefreshed::Patched(c) => c,
         other => panic!("{what}: {other:?}"),
     };
     let items = ["members_total".to_string()];
-    let again = indicators::load_facts(db, 2025, Some(&items)).await.unwrap();
+    let again = indicators::load_facts(db, 2025, Some(&items))
+        .await
+        .unwrap();
     let kept = indicators::load_registry(db).await.unwrap();
     let again = indicators::assemble(&kept, std::sync::Arc::new(again)).unwrap();
     assert_eq!(facts_shape(year), facts_shape(&again), "{what}");
@@ -164,7 +176,11 @@ async fn kept_reports_follow_the_change_log_on_every_backend() {
             db,
             &d,
             "年报商会",
-            &[(tr.gulou, "350102"), (tr.gulou, "350102"), (tr.xiamen, "350203")],
+            &[
+                (tr.gulou, "350102"),
+                (tr.gulou, "350102"),
+                (tr.xiamen, "350203"),
+            ],
         )
         .await;
         let tid = templates::ensure_sample(db, &a).await.unwrap();
@@ -175,9 +191,15 @@ async fn kept_reports_follow_the_change_log_on_every_backend() {
             opens_on: day(2026, 3, 1),
             deadline: day(2099, 12, 31),
         };
-        let cid = campaigns::open(db, &all, &new, &a).await.unwrap().campaign.id;
+        let cid = campaigns::open(db, &all, &new, &a)
+            .await
+            .unwrap()
+            .campaign
+            .id;
         let items = ["members_total".to_string()];
-        let facts = indicators::load_facts(db, 2025, Some(&items)).await.unwrap();
+        let facts = indicators::load_facts(db, 2025, Some(&items))
+            .await
+            .unwrap();
         let mut kept = indicators::load_registry(db).await.unwrap();
         let mut year = indicators::assemble(&kept, std::sync::Arc::new(facts)).unwrap();
         assert_eq!(year.facts.reports.len(), 3);
@@ -189,9 +211,17 @@ async fn kept_reports_follow_the_change_log_on_every_backend() {
         let change = check_facts(db, &mut year, "a submission").await;
         assert_eq!(change.old_reports.len(), 1);
         assert!(!change.old_reports[0].submitted && change.new_reports[0].submitted);
-        let members = change.new_reports[0].answers.as_ref().unwrap().get("members_total");
+        let members = change.new_reports[0]
+            .answers
+            .as_ref()
+            .unwrap()
+            .get("members_total");
         assert_eq!(members, Some(&Value::Integer(120)));
-        assert_eq!(change.new.len(), 1, "the reporting unit, for conditions on reports");
+        assert_eq!(
+            change.new.len(),
+            1,
+            "the reporting unit, for conditions on reports"
+        );
 
         // A comment by a reviewer moves nothing the indicators read.
         let before = indicators::generation(db).await.unwrap().facts;
@@ -224,6 +254,21 @@ async fn kept_reports_follow_the_change_log_on_every_backend() {
             .await
             .unwrap();
         let now = indicators::generation(db).await.unwrap().facts;
+        assert!(matches!(
+            indicators::refresh_facts(db, &mut year, now).await.unwrap(),
+            FactsRefreshed::Reload
+        ));
+
+        // A year further behind than the pruned log is read again too.
+        let facts = indicators::load_facts(db, 2025, Some(&items))
+            .await
+            .unwrap();
+        let mut year = indicators::assemble(&kept, std::sync::Arc::new(facts)).unwrap();
+        campaigns::set_expected(db, &all, cid, ids[2], true, &a)
+            .await
+            .unwrap();
+        let now = indicators::generation(db).await.unwrap().facts;
+        indicators::prune_changes(db, 0, now).await.unwrap();
         assert!(matches!(
             indicators::refresh_facts(db, &mut year, now).await.unwrap(),
             FactsRefreshed::Reload

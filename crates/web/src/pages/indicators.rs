@@ -137,7 +137,11 @@ impl Loaded {
                 }),
             }
         };
-        let missing: Vec<i64> = nodes.iter().copied().filter(|&n| kept(n).is_none()).collect();
+        let missing: Vec<i64> = nodes
+            .iter()
+            .copied()
+            .filter(|&n| kept(n).is_none())
+            .collect();
         let extra: HashMap<i64, Fraction> = if missing.is_empty() {
             HashMap::new()
         } else {
@@ -687,6 +691,11 @@ pub async fn warm_up(state: AppState) {
                     l.figures(&state.indicators, ind, y, &[])?;
                 }
             }
+        }
+        // The years the earlier years' trends look back over, so that choosing another year
+        // finds its years kept too.
+        if let Some(&first) = ys.first() {
+            load(&state, first).await?;
         }
         let campaigns =
             shanghui_store::campaigns::list(&state.db, &shanghui_core::Scope::all()).await?;

@@ -114,7 +114,6 @@ async fn dashboard_with_known_answers_drill_down_and_recount() {
             .await
             .unwrap();
         let c = seed_campaigns(&s.db, &w).await;
-        let _ = c;
         indicators::set_target(
             &s.db,
             &Target {
@@ -263,7 +262,11 @@ async fn dashboard_with_known_answers_drill_down_and_recount() {
         let g = get(&staff, &s.url(&href)).await;
         assert_eq!(g.text("#card-party_org_rate .counts"), "3 / 5", "{n}");
         let f = get(&staff, &url).await;
-        assert_eq!(f.text("#card-party_org_rate .counts"), "3 / 5", "{n}: the city");
+        assert_eq!(
+            f.text("#card-party_org_rate .counts"),
+            "3 / 5",
+            "{n}: the city"
+        );
         // A street chamber in a second street: covered at once, and no longer missing.
         let second = DivisionIndex::shipped()
             .iter()
@@ -303,7 +306,29 @@ async fn dashboard_with_known_answers_drill_down_and_recount() {
         let g = get(&staff, &s.url(&href)).await;
         assert_eq!(g.text("#card-party_org_rate .counts"), "2 / 5", "{n}");
         let f = get(&staff, &url).await;
-        assert_eq!(f.text("#card-party_org_rate .counts"), "2 / 5", "{n}: the city");
+        assert_eq!(
+            f.text("#card-party_org_rate .counts"),
+            "2 / 5",
+            "{n}: the city"
+        );
+
+        // A report submitted is counted at once too (the kept reports patched from the log).
+        let rr_url = s.url(&format!(
+            "/indicators?node={}&year={REPORT_YEAR}&code=reporting_rate",
+            t.fuzhou
+        ));
+        let counts = |p: &Page| -> (u32, u32) {
+            let text = p.text("#card-reporting_rate .counts");
+            let (a, b) = text.split_once(" / ").expect("a / b");
+            (a.parse().unwrap(), b.parse().unwrap())
+        };
+        let (done, expected) = counts(&get(&staff, &rr_url).await);
+        submit_in_store(&s.db, c.fuzhou, without, &[]).await;
+        assert_eq!(
+            counts(&get(&staff, &rr_url).await),
+            (done + 1, expected),
+            "{n}: the submission counted"
+        );
 
         // Scope: 鼓楼区's staff cannot ask for 福州; a chamber's secretary has no dashboard.
         let gl = signed_in(&s, "gl_staff").await;

@@ -15,7 +15,9 @@ use std::sync::{Arc, Mutex, OnceLock};
 use shanghui_core::OrgKind;
 use shanghui_core::indicator::{DivisionLists, Indicator, Tally};
 use shanghui_store::Db;
-use shanghui_store::indicators::{self, FactsRefreshed, Generation, Refreshed, YearChange, YearData};
+use shanghui_store::indicators::{
+    self, FactsRefreshed, Generation, Refreshed, YearChange, YearData,
+};
 
 use crate::{AppError, AppState};
 
@@ -40,8 +42,38 @@ pub struct IndicatorCache {
 #[derive(Default)]
 struct Kept {
     registry: Option<indicators::Registry>,
-    /// The generation the change log was last pruned to.
-    pruned: i64,
+    /// The generations the change logs were last pruned to (registry, facts).
+    pruned: (i64, i64),
+}
+
+impl Kept {
+    /// Reads the registry, or brings the kept one forward; the units read again when it was
+    /// patched (`None` when it is current or was read whole).
+    async fn bring_registry(&mut self, db: &Db) -> Result<Option<Vec<i64>>, AppError> {
+        Ok(match self.registry.as_mut() {
+            Some(r) => match indicators::refresh_registry(db, r).await? {
+                Refreshed::Patched(ids) => Some(ids),
+                Refreshed::Current | Refreshed::Reloaded => None,
+            },
+            None => {
+                self.registry = Some(indicators::load_registry(db).await?);
+                None
+            }
+        })
+    }
+
+    /// Prunes the change logs [`LOG_KEPT`] generations behind the kept registry and `facts`,
+    /// every tenth of that.
+    async fn prune(&mut self, db: &Db, facts: i64) -> Result<(), AppError> {
+        let registry = self.registry.as_ref().map_or(0, |r| r.generation);
+        let due = |now: i64, last: i64| now > LOG_KEPT && now - last >= LOG_KEPT / 10;
+        if due(registry, self.pruned.0) || due(facts, self.pruned.1) {
+            let upto = ((registry - LOG_KEPT).max(0), (facts - LOG_KEPT).max(0));
+            indicators::prune_changes(db, upto.0, upto.1).await?;
+            self.pruned = upto;
+        }
+        Ok(())
+    }
 }
 
 /// An indicator's counts for every federation and branch of a year (a growth indicator's: the
@@ -72,38 +104,32 @@ impl IndicatorCache {
     ) -> Result<HashMap<i32, Arc<YearData>>, AppError> {
         let db = &state.db;
         let now = indicators::generation(db).await?;
-        {
-            let kept = self.years_lock();
-            let out: HashMap<i32, Arc<YearData>> = years
-                .clone()
-                .filter_map(|y| {
-                    kept.get(&y)
-                        .filter(|d| d.generation == now && d.facts.answers(items.as_deref()))
-                        .map(|d| (y, d.clone()))
-                })
-                .collect();
-            if out.len() == years.clone().count() {
-                return Ok(out);
-            }
+        if let Some(out) = self.current(&years, items, now) {
+            return Ok(out);
         }
         let lists = self.lists(state);
         let mut kept = self.kept.lock().await;
+        let started = std::time::Instant::now();
         let before = kept.registry.as_ref().map(|r| r.generation);
-        let changed = match kept.registry.as_mut() {
-            Some(r) => match indicators::refresh_registry(db, r).await? {
-                Refreshed::Patched(ids) => Some(ids),
-                Refreshed::Current | Refreshed::Reloaded => None,
-            },
-            None => {
-                kept.registry = Some(indicators::load_registry(db).await?);
-                None
-            }
-        };
+        let changed = kept.bring_registry(db).await?;
         let registry = kept.registry.as_ref().expect("the registry was read");
+        let registry_ms = started.elapsed().as_secs_f64() * 1e3;
         let facts = indicators::generation(db).await?.facts;
         let mut out = HashMap::new();
         let mut reads = tokio::task::JoinSet::new();
-        for y in years {
+        // The other kept years are brought forward too while a patch is cheap: a year left
+        // behind would be assembled again in full when next asked for.
+        let others: Vec<i32> = self
+            .years_lock()
+            .values()
+            .filter(|d| !years.contains(&d.year))
+            .filter(|d| {
+                let r = d.generation.registry;
+                r == registry.generation || Some(r) == before && changed.is_some()
+            })
+            .map(|d| d.year)
+            .collect();
+        for y in years.clone().chain(others) {
             let kept_year = self
                 .years_lock()
                 .get(&y)
@@ -117,9 +143,11 @@ impl IndicatorCache {
                 None => None,
             };
             match brought {
-                Some(d) => {
+                Some(d) if years.contains(&y) => {
                     out.insert(y, d);
                 }
+                Some(_) => {}
+                None if !years.contains(&y) => {}
                 None => {
                     let (db, items) = (db.clone(), items.clone());
                     reads.spawn(async move {
@@ -140,12 +168,33 @@ impl IndicatorCache {
             years.insert(y, d.clone());
             out.insert(y, d);
         }
-        let generation = registry.generation;
-        if generation - kept.pruned >= LOG_KEPT / 10 && generation > LOG_KEPT {
-            indicators::prune_registry_changes(db, generation - LOG_KEPT).await?;
-            kept.pruned = generation - LOG_KEPT;
-        }
+        // What bringing the years forward cost, for the operator (the dashboard's cold figure).
+        tracing::info!(
+            registry_ms = format!("{registry_ms:.1}"),
+            changed = changed.as_ref().map_or(0, Vec::len),
+            total_ms = format!("{:.1}", started.elapsed().as_secs_f64() * 1e3),
+            "coverage years brought forward"
+        );
+        kept.prune(db, facts).await?;
         Ok(out)
+    }
+
+    /// `years`, when every one is kept at the generation `now` with the answers `items` asks for.
+    fn current(
+        &self,
+        years: &RangeInclusive<i32>,
+        items: &Option<Vec<String>>,
+        now: Generation,
+    ) -> Option<HashMap<i32, Arc<YearData>>> {
+        let kept = self.years_lock();
+        years
+            .clone()
+            .map(|y| {
+                kept.get(&y)
+                    .filter(|d| d.generation == now && d.facts.answers(items.as_deref()))
+                    .map(|d| (y, d.clone()))
+            })
+            .collect()
     }
 
     /// A kept year brought to `registry`'s generation (patched for `changed` when it is over the
@@ -181,7 +230,8 @@ impl IndicatorCache {
         }
         if d.generation.facts != facts {
             let data = Arc::make_mut(&mut d);
-            match indicators::refresh_facts(db, data, facts).await? {
+            let refreshed = indicators::refresh_facts(db, data, facts).await?;
+            match refreshed {
                 FactsRefreshed::Current => {}
                 FactsRefreshed::Patched(change) => self.move_tables(data, &change, lists),
                 FactsRefreshed::Reload => return Ok(None),
