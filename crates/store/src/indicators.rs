@@ -961,14 +961,16 @@ pub async fn refresh_facts(db: &Db, data: &mut YearData, now: i64) -> Result<Fac
     if pruned > since || now < since {
         return Ok(FactsRefreshed::Reload);
     }
-    let rows: Vec<(Option<i64>, Option<i64>)> = with_db!(db, p => sqlx::query_as(
+    /// A log row: the report or the notice it names (neither: the year's campaigns).
+    type Logged = (Option<i64>, Option<i64>);
+    let rows: Vec<Logged> = with_db!(db, p => sqlx::query_as(
         "select report_id, notice_id from fact_change where generation > $1 and generation <= $2 \
          and year = $3 limit $4")
         .bind(since).bind(now).bind(data.year).bind(MAX_PATCH as i64 + 1).fetch_all(p).await)?;
     if rows.len() > MAX_PATCH || rows.iter().any(|(r, n)| r.is_none() && n.is_none()) {
         return Ok(FactsRefreshed::Reload);
     }
-    let ids = |pick: fn(&(Option<i64>, Option<i64>)) -> Option<i64>| {
+    let ids = |pick: fn(&Logged) -> Option<i64>| {
         let mut v: Vec<i64> = rows.iter().filter_map(pick).collect();
         v.sort_unstable();
         v.dedup();
