@@ -1,5 +1,6 @@
 //! Times coverage indicators on a generated national database (issue 8's figures): reading a
-//! year's universe from the database (what a dashboard's first view after a change costs), then
+//! year's universe from the database (what the server does when it starts, or when a change log
+//! cannot patch its kept years), then
 //! each built-in indicator for every county-level federation at once, and for the national root
 //! and its children (what a dashboard shows).
 //!
@@ -75,9 +76,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 ind.value(r[0]).map(|v| (v * 10.0).round() / 10.0)
             );
         }
-        // What the first dashboard view after a registry change costs once the registry is
-        // current: the year assembled again from its kept facts, and each indicator's table for
-        // every federation and branch (what the dashboard keeps).
+        // What a year costs when it cannot be patched (the change log pruned past it, or more
+        // than `MAX_PATCH` units changed): assembled again from its kept facts, and each
+        // indicator's counts for every federation and branch (what the dashboard keeps).
         let t = Instant::now();
         let again = indicators::assemble(&registry, data.facts.clone())?;
         let assemble_ms = t.elapsed().as_secs_f64() * 1e3;
