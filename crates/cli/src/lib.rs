@@ -466,6 +466,10 @@ async fn demo_accounts(db: &Db, lang: Lang) -> Result<()> {
 async fn serve(db: Db, bind: SocketAddr, secure_cookies: bool) -> Result<()> {
     let mut state = shanghui_web::AppState::new(db).await?;
     state.secure_cookies = secure_cookies;
+    // Not ready (`/readyz`) until the warm-up has read the national data.
+    state
+        .ready
+        .store(false, std::sync::atomic::Ordering::Release);
     tokio::spawn(shanghui_web::warm_up(state.clone()));
     shanghui_web::serve(state, bind, |addr| {
         println!("shanghui is serving at http://{addr}/");

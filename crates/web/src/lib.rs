@@ -51,6 +51,9 @@ pub struct AppState {
     pub indicators: Arc<pages::indicators::IndicatorCache>,
     /// Data-analysis reports being made or made, with their files, kept in memory for a while.
     pub writeup: Arc<pages::writeup::WriteupJobs>,
+    /// False while the server reads what its busiest pages keep ([`warm_up`]): `/readyz` says so,
+    /// for a load balancer to wait for it.
+    pub ready: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl AppState {
@@ -66,6 +69,7 @@ impl AppState {
             stats: Arc::default(),
             indicators: Arc::default(),
             writeup: Arc::default(),
+            ready: Arc::new(std::sync::atomic::AtomicBool::new(true)),
         })
     }
 }
@@ -75,6 +79,7 @@ impl AppState {
 pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/"),
     ("GET", "/healthz"),
+    ("GET", "/readyz"),
     ("GET", "/static/app.css"),
     ("GET", "/lang/{tag}"),
     ("GET", "/login"),
@@ -195,6 +200,7 @@ pub fn app(state: AppState) -> Router {
     let mut router = Router::new()
         .route("/", get(pages::review::home))
         .route("/healthz", get(pages::health))
+        .route("/readyz", get(pages::ready))
         .route("/static/app.css", get(pages::stylesheet))
         .route("/lang/{tag}", get(lang::switch))
         .route("/login", get(auth::login_page).post(auth::login))

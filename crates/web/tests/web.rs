@@ -1906,6 +1906,38 @@ async fn search_by_name_and_credit_code() {
 // -------------------------------------------------------------------------------------------------
 // 8. Health and security headers.
 
+/// `/readyz` is 503 with `Retry-After` while the warm-up reads the data, 200 once it is done.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ready_after_the_warm_up() {
+    for s in servers().await {
+        let n = s.name();
+        seed(&s.db).await;
+        let state = shanghui_web::AppState::new(s.db.clone()).await.unwrap();
+        state
+            .ready
+            .store(false, std::sync::atomic::Ordering::Release);
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let task = tokio::spawn(shanghui_web::serve(
+            state.clone(),
+            "127.0.0.1:0".parse().unwrap(),
+            move |addr| {
+                let _ = tx.send(addr);
+            },
+        ));
+        let url = format!("http://{}/readyz", rx.await.unwrap());
+        let c = reqwest::Client::new();
+        let r = c.get(&url).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE, "{n}");
+        assert_eq!(r.headers()["retry-after"], "5", "{n}");
+        assert_eq!(r.text().await.unwrap(), "warming up", "{n}");
+        shanghui_web::warm_up(state).await;
+        let r = c.get(&url).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::OK, "{n}");
+        assert_eq!(r.text().await.unwrap(), "ready", "{n}");
+        task.abort();
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn health_and_security_headers() {
     for s in servers().await {

@@ -678,7 +678,8 @@ fn tables(
 
 /// Reads what the busiest pages keep (the latest year's coverage dashboard and the latest
 /// campaign's statistics data set) in the background when the server starts, so the first
-/// visitors do not wait for it; failures only log (a page reads again on its own).
+/// visitors do not wait for it; failures only log (a page reads again on its own). Marks the
+/// server ready (`/readyz`) when done.
 pub async fn warm_up(state: AppState) {
     let started = std::time::Instant::now();
     let result: Result<(), AppError> = async {
@@ -712,6 +713,10 @@ pub async fn warm_up(state: AppState) {
         Ok(()) => tracing::info!(ms = started.elapsed().as_millis() as u64, "pages warmed up"),
         Err(e) => tracing::warn!(error = %e, "warming up the pages failed"),
     }
+    // Ready either way: a page that finds nothing kept reads on its own.
+    state
+        .ready
+        .store(true, std::sync::atomic::Ordering::Release);
 }
 
 // -------------------------------------------------------------------------------------------------

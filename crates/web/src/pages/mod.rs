@@ -67,6 +67,24 @@ impl<S: Send + Sync, T: serde::de::DeserializeOwned> axum::extract::FromRequest<
     }
 }
 
+/// `GET /readyz`: 200 once the server has read what its busiest pages keep (the coverage years,
+/// the latest campaign's data set), 503 with `Retry-After` while it still reads them after
+/// starting; a load balancer sends visitors to it only when ready.
+pub async fn ready(
+    axum::extract::State(state): axum::extract::State<crate::AppState>,
+) -> axum::response::Response {
+    if state.ready.load(std::sync::atomic::Ordering::Acquire) {
+        (axum::http::StatusCode::OK, "ready").into_response()
+    } else {
+        (
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            [(axum::http::header::RETRY_AFTER, "5")],
+            "warming up",
+        )
+            .into_response()
+    }
+}
+
 pub async fn health(
     axum::extract::State(state): axum::extract::State<crate::AppState>,
 ) -> impl IntoResponse {
