@@ -666,34 +666,21 @@ pub async fn refresh_registry(db: &Db, registry: &mut Registry) -> Result<Refres
     Ok(Refreshed::Patched(ids))
 }
 
-/// The rows and membership periods of `ids`, in chunks the backends' bind limits allow.
+/// The rows and membership periods of `ids`.
 async fn read_units(db: &Db, ids: &[i64]) -> Result<(Vec<UnitDbRow>, Vec<(i64, Link)>)> {
+    type LinkRow = (i64, Option<i64>, NaiveDate, Option<NaiveDate>);
     let mut units = Vec::with_capacity(ids.len());
     let mut links = Vec::new();
-    for chunk in ids.chunks(1_000) {
-        let rows: Vec<UnitDbRow> = with_db!(db, p => {
-            let mut q = sqlx::QueryBuilder::new(format!(
-                "select {UNIT_COLUMNS} from organization where organization_id in ("));
-            let mut sep = q.separated(", ");
-            for id in chunk {
-                sep.push_bind(*id);
-            }
-            q.push(")");
-            q.build_query_as().fetch_all(p).await
-        })?;
+    for only in id_chunks("organization_id", Some(ids)) {
+        let sql = format!("select {UNIT_COLUMNS} from organization where true{only}");
+        let rows: Vec<UnitDbRow> = with_db!(db, p => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
+            .fetch_all(p).await)?;
         units.extend(rows);
-        type LinkRow = (i64, Option<i64>, NaiveDate, Option<NaiveDate>);
-        let rows: Vec<LinkRow> = with_db!(db, p => {
-            let mut q = sqlx::QueryBuilder::new(
-                "select organization_id, parent_id, valid_from, valid_to from organization_link \
-                 where organization_id in (");
-            let mut sep = q.separated(", ");
-            for id in chunk {
-                sep.push_bind(*id);
-            }
-            q.push(")");
-            q.build_query_as().fetch_all(p).await
-        })?;
+        let sql = format!(
+            "select organization_id, parent_id, valid_from, valid_to from organization_link where true{only}"
+        );
+        let rows: Vec<LinkRow> = with_db!(db, p => sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()))
+            .fetch_all(p).await)?;
         links.extend(rows.into_iter().map(|(id, p, f, t)| (id, (p, f, t))));
     }
     Ok((units, links))

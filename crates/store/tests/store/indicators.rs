@@ -48,24 +48,29 @@ async fn check_patch(
     change
 }
 
+/// The test tree with chambers `{prefix}0` and `{prefix}1` under 鼓楼 and `{prefix}2` under 厦门.
+async fn three_chambers(
+    db: &Db,
+    d: &shanghui_core::DivisionIndex,
+    prefix: &str,
+) -> (super::Tree, Vec<i64>) {
+    let tr = tree(db, d).await;
+    let at = [
+        (tr.gulou, "350102"),
+        (tr.gulou, "350102"),
+        (tr.xiamen, "350203"),
+    ];
+    let ids = chambers(db, d, prefix, &at).await;
+    (tr, ids)
+}
+
 #[tokio::test]
 async fn kept_years_follow_the_change_log_on_every_backend() {
     let d = shanghui_core::DivisionIndex::shipped();
     for t in testing::all().await {
         let db = &t.db;
         let (a, all) = (Actor::system("test"), Scope::all());
-        let tr = tree(db, &d).await;
-        let ids = chambers(
-            db,
-            &d,
-            "覆盖商会",
-            &[
-                (tr.gulou, "350102"),
-                (tr.gulou, "350102"),
-                (tr.xiamen, "350203"),
-            ],
-        )
-        .await;
+        let (tr, ids) = three_chambers(db, &d, "覆盖商会").await;
         let mut kept = indicators::load_registry(db).await.unwrap();
         assert_eq!(
             indicators::refresh_registry(db, &mut kept).await.unwrap(),
@@ -171,18 +176,7 @@ async fn kept_reports_follow_the_change_log_on_every_backend() {
     for t in testing::all().await {
         let db = &t.db;
         let (a, all) = (Actor::system("test"), Scope::all());
-        let tr = tree(db, &d).await;
-        let ids = chambers(
-            db,
-            &d,
-            "年报商会",
-            &[
-                (tr.gulou, "350102"),
-                (tr.gulou, "350102"),
-                (tr.xiamen, "350203"),
-            ],
-        )
-        .await;
+        let (tr, ids) = three_chambers(db, &d, "年报商会").await;
         let tid = templates::ensure_sample(db, &a).await.unwrap();
         let new = NewCampaign {
             organization_id: tr.fujian,
