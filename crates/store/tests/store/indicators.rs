@@ -9,6 +9,7 @@ use shanghui_core::report::Action;
 use shanghui_core::template::Value;
 use shanghui_store::campaigns::{self, NewCampaign};
 use shanghui_store::indicators::{self, FactsRefreshed, Refreshed, YearData};
+use shanghui_store::rectify::{self, Issue};
 use shanghui_store::{Actor, Db, orgs, registry, reports, review, templates, testing};
 
 use super::reports::{answers, chambers};
@@ -198,8 +199,11 @@ async fn kept_reports_follow_the_change_log_on_every_backend() {
         let mut year = indicators::assemble(&kept, std::sync::Arc::new(facts)).unwrap();
         assert_eq!(year.facts.reports.len(), 3);
 
-        // A report submitted: read again alone, with the item the indicators sum.
-        reports::save(db, &all, cid, ids[0], &answers(120), 0, Action::Submit, &a)
+        // A report submitted (without its general assembly, a finding): read again alone, with
+        // the item the indicators sum.
+        let mut x = answers(120);
+        x.insert("general_assembly".into(), Value::Integer(0));
+        reports::save(db, &all, cid, ids[0], &x, 0, Action::Submit, &a)
             .await
             .unwrap();
         let change = check_facts(db, &mut year, "a submission").await;
@@ -223,6 +227,27 @@ async fn kept_reports_follow_the_change_log_on_every_backend() {
             .await
             .unwrap();
         assert_eq!(indicators::generation(db).await.unwrap().facts, before);
+
+        // A rectification notice issued for the finding.
+        let fids: Vec<i64> = review::report_review(db, &all, cid, ids[0], false)
+            .await
+            .unwrap()
+            .findings
+            .iter()
+            .map(|f| f.id)
+            .collect();
+        let issue = Issue {
+            measures: "召开会员大会".into(),
+            deadline: shanghui_core::value::china_date(chrono::Utc::now())
+                + chrono::Duration::days(30),
+            include_open: true,
+        };
+        rectify::issue(db, &all, cid, ids[0], &fids, &issue, &a)
+            .await
+            .unwrap();
+        let change = check_facts(db, &mut year, "a notice").await;
+        assert_eq!((change.old_notices.len(), change.new_notices.len()), (0, 1));
+        assert!(!change.new_notices[0].closed);
 
         // Taken off the expected list.
         campaigns::set_expected(db, &all, cid, ids[2], false, &a)
