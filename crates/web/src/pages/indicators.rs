@@ -3,8 +3,8 @@
 //! over the node's children (each a link one level down), the trend over the years, and the list
 //! of who misses (units linking to their page, divisions by name); every list exports to xlsx,
 //! with the counts that recount the rate. The figures are `core::indicator`'s over the year's
-//! universe from `store::indicators`, kept per year until the registry or a campaign of the year
-//! changes ([`IndicatorCache`]).
+//! universe from `store::indicators`, kept per year and brought forward from the change logs
+//! when the registry, reports or notices change ([`IndicatorCache`]).
 
 use std::collections::HashMap;
 use std::sync::Arc;

@@ -2,11 +2,12 @@
 //! indicator's counts per year for every federation and branch, each kept while what it was read
 //! or counted from holds.
 //!
-//! A registry change does not start again from nothing: the registry reads only the units the
-//! change log names ([`indicators::refresh_registry`]), each kept year is patched in place for
-//! them ([`indicators::patch`]) and each kept count is moved by their rows as they were and are
-//! ([`Tally::apply`]). A year's reports and notices are read again only when its campaigns
-//! change.
+//! A change does not start again from nothing. The registry reads only the units its change log
+//! names ([`indicators::refresh_registry`]); each kept year is patched in place for them
+//! ([`indicators::patch`]) and for the reports and notices the facts log names
+//! ([`indicators::refresh_facts`]); each kept count is moved by the changed rows as they were and
+//! are ([`Tally::apply`]). Only a bulk change, a pruned log or a campaign's own change (its
+//! deadline or template) reads a part again in full.
 
 use std::collections::HashMap;
 use std::ops::RangeInclusive;
