@@ -4,9 +4,11 @@
 //! on 31 December with its ancestors on that date, the year's reports and notices).
 //!
 //! A year is read in a handful of queries (units, their links, reports, notices, and one JSON
-//! field per report item an indicator sums), so a reader can keep it until [`generation`] moves:
-//! triggers move the registry's counter on every write of a unit or a link, and every write of a
-//! campaign's reports or notices moves the campaign's generation.
+//! field per report item an indicator sums), so a reader can keep it until [`generation`] moves.
+//! Triggers (migration 0008) move two counters and log what moved them: the registry's, naming
+//! each unit whose fields or membership periods changed, and the facts', naming each report or
+//! notice that changed (or a campaign's year). A reader brings what it keeps forward from the
+//! logs ([`refresh_registry`], [`patch`], [`refresh_facts`]) instead of reading it all again.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
