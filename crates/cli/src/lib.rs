@@ -334,6 +334,9 @@ async fn init(db: &Db, lang: Lang) -> Result<()> {
     let total = divisions::count(db).await?;
     eprintln!("divisions: {total} ({added} new)");
     shanghui_store::templates::ensure_sample(db, &Actor::system("shanghui init")).await?;
+    // The coverage change logs are pruned by the server as it goes; here for a database used
+    // from the command line only.
+    shanghui_store::indicators::prune_old_changes(db).await?;
     // The first administrator, so the web can be used at all; its password is shown once.
     if shanghui_store::accounts::count(db).await? == 0 {
         let password = user::generate_password();

@@ -710,6 +710,22 @@ pub async fn prune_changes(db: &Db, registry: i64, facts: i64) -> Result<()> {
     })
 }
 
+/// How many generations of each change log are kept behind its counter: a reader further
+/// behind reads everything again.
+pub const CHANGES_KEPT: i64 = 100_000;
+
+/// Prunes both change logs [`CHANGES_KEPT`] generations behind their counters (the server does
+/// this as it goes; `shanghui init` for a database used from the command line only).
+pub async fn prune_old_changes(db: &Db) -> Result<()> {
+    let now = generation(db).await?;
+    prune_changes(
+        db,
+        (now.registry - CHANGES_KEPT).max(0),
+        (now.facts - CHANGES_KEPT).max(0),
+    )
+    .await
+}
+
 /// Reads `year`'s universe (see [`load_year_with`]), the registry included.
 pub async fn load_year(db: &Db, year: i32, items: Option<&[String]>) -> Result<YearData> {
     let registry = load_registry(db).await?;

@@ -15,6 +15,15 @@ use shanghui_store::{Actor, Db, orgs, registry, reports, review, templates, test
 use super::reports::{answers, chambers};
 use super::{chamber, day, owned, tree};
 
+/// How many rows the registry's change log holds.
+async fn logged(db: &Db) -> i64 {
+    let sql = "select count(*) from registry_change";
+    match db {
+        Db::Sqlite(p) => sqlx::query_scalar(sql).fetch_one(p).await.unwrap(),
+        Db::Postgres(p) => sqlx::query_scalar(sql).fetch_one(p).await.unwrap(),
+    }
+}
+
 /// What a year holds, as text (units, parents, names), to compare two years built two ways.
 fn shape(d: &YearData) -> String {
     let mut parents: Vec<_> = d.parents.iter().collect();
@@ -137,6 +146,20 @@ async fn kept_years_follow_the_change_log_on_every_backend() {
         );
         assert_eq!(behind.generation, now);
         assert_eq!(behind.len(), kept.len());
+
+        // The logs keep their last CHANGES_KEPT generations: older rows go (as `init` prunes).
+        registry::dissolve(db, &all, ids[0], day(2025, 11, 1), &a)
+            .await
+            .unwrap();
+        indicators::prune_old_changes(db).await.unwrap();
+        assert!(logged(db).await > 0, "recent changes are kept");
+        t.exec(&format!(
+            "update generation set value = value + {} where name = 'registry'",
+            indicators::CHANGES_KEPT
+        ))
+        .await;
+        indicators::prune_old_changes(db).await.unwrap();
+        assert_eq!(logged(db).await, 0, "older changes are pruned");
     }
 }
 

@@ -22,9 +22,9 @@ use shanghui_store::indicators::{
 
 use crate::{AppError, AppState};
 
-/// The change log is pruned this many generations behind the kept registry: another server
-/// sharing the database that falls further behind reads the whole registry again.
-const LOG_KEPT: i64 = 100_000;
+/// The change logs are pruned this many generations behind: another server sharing the
+/// database that falls further behind reads everything again.
+const LOG_KEPT: i64 = indicators::CHANGES_KEPT;
 
 /// What the dashboard keeps between requests.
 #[derive(Default)]
