@@ -295,7 +295,8 @@ pub struct Named {
 #[derive(Debug, Clone, Default)]
 pub struct YearData {
     pub year: i32,
-    pub generation: Generation,
+    /// The registry's generation the units are of (the facts carry their own counter).
+    pub registry: i64,
     /// In ID order.
     pub units: Vec<UnitRow>,
     /// The year's reports and notices (shared with the next [`YearData`] of the same facts:
@@ -336,6 +337,14 @@ impl YearFacts {
 }
 
 impl YearData {
+    /// What the year is of: the registry's generation and its facts' counter.
+    pub fn generation(&self) -> Generation {
+        Generation {
+            registry: self.registry,
+            facts: self.facts.generation,
+        }
+    }
+
     pub fn universe<'a>(&'a self, lists: &'a DivisionLists) -> Universe<'a> {
         Universe {
             year: self.year,
@@ -803,10 +812,7 @@ pub fn assemble(registry: &Registry, facts: Arc<YearFacts>) -> Result<YearData> 
     units.sort_unstable_by_key(|u| u.id);
     let mut data = YearData {
         year,
-        generation: Generation {
-            registry: registry.generation,
-            facts: facts.generation,
-        },
+        registry: registry.generation,
         units,
         facts,
         names: registry.names.clone(),
@@ -888,7 +894,7 @@ pub fn patch(registry: &Registry, data: &mut YearData, changed: &[i64]) -> Resul
     touched.sort_unstable();
     touched.dedup();
     let mut change = YearChange {
-        from: data.generation,
+        from: data.generation(),
         ..YearChange::default()
     };
     let mut gone = HashSet::new();
@@ -936,7 +942,7 @@ pub fn patch(registry: &Registry, data: &mut YearData, changed: &[i64]) -> Resul
         .collect();
     change.new_reports = change.old_reports.clone();
     data.names = registry.names.clone();
-    data.generation.registry = registry.generation;
+    data.registry = registry.generation;
     Ok(change)
 }
 
@@ -956,7 +962,7 @@ pub enum FactsRefreshed {
 /// campaign itself (its template, deadline or year), more than [`MAX_PATCH`] rows, or a log
 /// pruned past the year's counter asks for the year to be read again.
 pub async fn refresh_facts(db: &Db, data: &mut YearData, now: i64) -> Result<FactsRefreshed> {
-    let since = data.generation.facts;
+    let since = data.facts.generation;
     if now == since {
         return Ok(FactsRefreshed::Current);
     }
@@ -995,7 +1001,7 @@ pub async fn refresh_facts(db: &Db, data: &mut YearData, now: i64) -> Result<Fac
         false => load_notices(db, data.year, Some(&nids)).await?,
     };
     let mut change = YearChange {
-        from: data.generation,
+        from: data.generation(),
         ..YearChange::default()
     };
     let facts = Arc::make_mut(&mut data.facts);
@@ -1027,7 +1033,6 @@ pub async fn refresh_facts(db: &Db, data: &mut YearData, now: i64) -> Result<Fac
         .map(|i| data.units[i].clone())
         .collect();
     change.old = change.new.clone();
-    data.generation.facts = now;
     Ok(FactsRefreshed::Patched(change))
 }
 

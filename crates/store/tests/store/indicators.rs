@@ -54,7 +54,7 @@ async fn check_patch(
     assert_eq!(kept.generation, fresh.generation, "{what}");
     let again = indicators::assemble(&fresh, year.facts.clone()).unwrap();
     assert_eq!(shape(year), shape(&again), "{what}");
-    assert_eq!(year.generation, again.generation, "{what}");
+    assert_eq!(year.generation(), again.generation(), "{what}");
     change
 }
 
@@ -176,7 +176,7 @@ fn facts_shape(d: &YearData) -> String {
 async fn check_facts(db: &Db, year: &mut YearData, what: &str) -> indicators::YearChange {
     let now = indicators::generation(db).await.unwrap().facts;
     assert!(
-        now > year.generation.facts,
+        now > year.facts.generation,
         "{what}: the facts counter moved"
     );
     let change = match indicators::refresh_facts(db, year, now).await.unwrap() {
@@ -190,7 +190,7 @@ async fn check_facts(db: &Db, year: &mut YearData, what: &str) -> indicators::Ye
     let kept = indicators::load_registry(db).await.unwrap();
     let again = indicators::assemble(&kept, std::sync::Arc::new(again)).unwrap();
     assert_eq!(facts_shape(year), facts_shape(&again), "{what}");
-    assert_eq!(year.generation, again.generation, "{what}");
+    assert_eq!(year.generation(), again.generation(), "{what}");
     change
 }
 

@@ -338,3 +338,37 @@ async fn dashboard_with_known_answers_drill_down_and_recount() {
         assert_eq!(p.text("#node-name"), "鼓楼区工商联", "{n}");
     }
 }
+
+/// The dashboard's memory over a registry change: six kept years, two of them asked for after the
+/// change (the other four brought forward with them), then all six: each equals the year read
+/// again from the database, whichever way it was brought forward.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kept_years_all_brought_forward_after_a_change() {
+    for s in servers().await {
+        let n = s.name();
+        let w = seed_world(&s.db).await;
+        let (t, a, all) = (w.t, Actor::system("test"), Scope::all());
+        let with = chamber_with_party(&s, t.gulou, "鼓楼区园艺商会").await;
+        let state = shanghui_web::AppState::new(s.db.clone()).await.unwrap();
+        let cache = state.indicators.clone();
+        let items = Some(Vec::new());
+        cache.years(&state, 2019..=2024, &items).await.unwrap();
+
+        // Dissolved in 2021: gone from 2021 on, still there in 2019 and 2020.
+        registry::dissolve(&s.db, &all, with, day(2021, 3, 1), &a)
+            .await
+            .unwrap();
+        // Asking for two years brings the other four kept ones forward too.
+        cache.years(&state, 2023..=2024, &items).await.unwrap();
+        let now = indicators::generation(&s.db).await.unwrap();
+        let kept = cache.years(&state, 2019..=2024, &items).await.unwrap();
+        for y in 2019..=2024 {
+            let d = &kept[&y];
+            assert_eq!(d.generation(), now, "{n} {y}: brought forward");
+            let again = indicators::load_year(&s.db, y, Some(&[])).await.unwrap();
+            let ids = |d: &indicators::YearData| d.units.iter().map(|u| u.id).collect::<Vec<_>>();
+            assert_eq!(ids(d), ids(&again), "{n} {y}");
+            assert_eq!(ids(d).contains(&with), y < 2021, "{n} {y}");
+        }
+    }
+}

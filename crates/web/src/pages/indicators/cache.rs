@@ -64,16 +64,20 @@ impl Kept {
     }
 
     /// Prunes the change logs [`LOG_KEPT`] generations behind the kept registry and `facts`,
-    /// every tenth of that.
-    async fn prune(&mut self, db: &Db, facts: i64) -> Result<(), AppError> {
+    /// every tenth of that, off the request (a delete of thousands of rows is no visitor's wait).
+    fn prune(&mut self, db: &Db, facts: i64) {
         let registry = self.registry.as_ref().map_or(0, |r| r.generation);
         let due = |now: i64, last: i64| now > LOG_KEPT && now - last >= LOG_KEPT / 10;
         if due(registry, self.pruned.0) || due(facts, self.pruned.1) {
             let upto = ((registry - LOG_KEPT).max(0), (facts - LOG_KEPT).max(0));
-            indicators::prune_changes(db, upto.0, upto.1).await?;
             self.pruned = upto;
+            let db = db.clone();
+            tokio::spawn(async move {
+                if let Err(e) = indicators::prune_changes(&db, upto.0, upto.1).await {
+                    tracing::warn!(error = %e, "pruning the change logs failed");
+                }
+            });
         }
-        Ok(())
     }
 }
 
@@ -125,7 +129,7 @@ impl IndicatorCache {
             .values()
             .filter(|d| !years.contains(&d.year))
             .filter(|d| {
-                let r = d.generation.registry;
+                let r = d.registry;
                 r == registry.generation || Some(r) == before && changed.is_some()
             })
             .map(|d| d.year)
@@ -176,7 +180,7 @@ impl IndicatorCache {
             total_ms = format!("{:.1}", started.elapsed().as_secs_f64() * 1e3),
             "coverage years brought forward"
         );
-        kept.prune(db, facts).await?;
+        kept.prune(db, facts);
         Ok(out)
     }
 
@@ -192,7 +196,7 @@ impl IndicatorCache {
             .clone()
             .map(|y| {
                 kept.get(&y)
-                    .filter(|d| d.generation == now && d.facts.answers(items.as_deref()))
+                    .filter(|d| d.generation() == now && d.facts.answers(items.as_deref()))
                     .map(|d| (y, d.clone()))
             })
             .collect()
@@ -214,14 +218,14 @@ impl IndicatorCache {
         lists: &DivisionLists,
     ) -> Result<Option<Arc<YearData>>, AppError> {
         let y = d.year;
-        if d.generation.registry == registry.generation && d.generation.facts == facts {
+        if d.registry == registry.generation && d.facts.generation == facts {
             return Ok(Some(d));
         }
         // Patched in place unless a request still holds it (then a copy).
         self.years_lock().remove(&y);
-        if d.generation.registry != registry.generation {
+        if d.registry != registry.generation {
             match changed {
-                Some(ids) if Some(d.generation.registry) == before => {
+                Some(ids) if Some(d.registry) == before => {
                     let data = Arc::make_mut(&mut d);
                     let change = indicators::patch(registry, data, ids)?;
                     self.move_tables(data, &change, lists);
@@ -229,7 +233,7 @@ impl IndicatorCache {
                 _ => d = Arc::new(indicators::assemble(registry, d.facts.clone())?),
             }
         }
-        if d.generation.facts != facts {
+        if d.facts.generation != facts {
             let data = Arc::make_mut(&mut d);
             let refreshed = indicators::refresh_facts(db, data, facts).await?;
             match refreshed {
@@ -264,7 +268,7 @@ impl IndicatorCache {
                 .iter()
                 .any(|u| u.facts.kind != Some(OrgKind::Chamber) && t.tally.get(u.id).is_none());
             if !new_node && t.tally.apply(&old, &new) {
-                t.from = data.generation;
+                t.from = data.generation();
                 tables.insert(k, Arc::new(t));
             }
         }
@@ -280,7 +284,7 @@ impl IndicatorCache {
     ) -> Result<Arc<NodeTable>, AppError> {
         let key = (data.year, ind.code.clone());
         if let Some(t) = self.lock().get(&key)
-            && t.from == data.generation
+            && t.from == data.generation()
             && &t.definition == ind
         {
             return Ok(t.clone());
@@ -293,7 +297,7 @@ impl IndicatorCache {
             .collect();
         let ci = indicators::compiled(ind, data)?;
         let t = Arc::new(NodeTable {
-            from: data.generation,
+            from: data.generation(),
             definition: ind.clone(),
             tally: Tally::new(&ci, &data.universe(lists), &nodes),
         });
