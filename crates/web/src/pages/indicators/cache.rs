@@ -119,6 +119,8 @@ impl IndicatorCache {
         let changed = kept.bring_registry(db).await?;
         let registry = kept.registry.as_ref().expect("the registry was read");
         let registry_ms = started.elapsed().as_secs_f64() * 1e3;
+        // Read again: while this request waited for the lock, another may have brought the
+        // years past the counter read before it.
         let facts = indicators::generation(db).await?.facts;
         let mut out = HashMap::new();
         let mut reads = tokio::task::JoinSet::new();
